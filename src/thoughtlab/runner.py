@@ -1,0 +1,147 @@
+"""Execute a study: one ``run`` per seed, figures, verdicts, and the run record.
+
+See :mod:`thoughtlab.runs` for the record's layout and :mod:`thoughtlab.study`
+for the study/claim model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import thoughtlab
+from thoughtlab.errors import BadInput
+from thoughtlab.runs import (
+    CONFIG_NAME,
+    FigureDir,
+    LocalContext,
+    RESULT_NAME,
+    RunIndex,
+    RunRow,
+    atomic_write_bytes,
+    atomic_write_json,
+    new_run_id,
+    prepare_runs_dir,
+)
+from thoughtlab.study import Outcome, Study, summarize, verdicts
+from thoughtlab.train import pick_device, seed_everything
+
+
+def git_commit() -> str:
+    """The commit of the source tree thoughtlab runs from, or 'unknown'."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.stdout.strip() if out.returncode == 0 else "unknown"
+
+
+def versions() -> dict[str, str]:
+    import numpy
+
+    return {
+        "thoughtlab": thoughtlab.__version__,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "platform": platform.platform(),
+    }
+
+
+def metric_table(outcomes: list[Outcome]) -> dict[str, dict[str, Any]]:
+    """Per metric: mean and std over seeds, the per-seed values, and any within-run spread."""
+    table = {}
+    for name in outcomes[0].metrics:
+        values = [float(o.metrics[name]) for o in outcomes]
+        if not all(math.isfinite(v) for v in values):
+            raise BadInput(f"metric {name!r} is not finite ({values}); the study must report defined numbers")
+        entry = summarize(values) | {"per_seed": values}
+        if name in outcomes[0].spread:
+            entry["spread"] = [float(o.spread[name]) for o in outcomes]
+            entry["spread_kind"] = outcomes[0].spread_kind
+        table[name] = entry
+    return table
+
+
+def execute(
+    study: Study,
+    scale: str,
+    seeds: list[int],
+    runs_dir: Path,
+    device: str = "auto",
+) -> Path:
+    """Run ``study`` at ``scale`` for each seed and write a complete run record.
+
+    Returns the run folder.  On failure the run is marked ``failed`` in the
+    index and the error propagates; if the process is killed the row stays
+    ``running`` with no result.json, which readers show as interrupted.
+    """
+    config = study.config(scale)
+    torch_device = pick_device(device)
+    runs_dir = prepare_runs_dir(runs_dir)
+    index = RunIndex(runs_dir)
+    run_id = new_run_id(scale, seeds[0])
+    run_dir = runs_dir / study.id / run_id
+    run_dir.mkdir(parents=True)
+    (run_dir / ".pid").write_text(str(os.getpid()))
+    atomic_write_json(
+        run_dir / CONFIG_NAME,
+        {
+            "study": study.id,
+            "scale": scale,
+            "seeds": seeds,
+            "device": str(torch_device),
+            "config": dataclasses.asdict(config) if dataclasses.is_dataclass(config) else config,
+            "versions": versions(),
+            "git_commit": git_commit(),
+            "command": sys.argv,
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        },
+    )
+    started = time.time()
+    index.add(RunRow(run_id, study.id, scale, ",".join(map(str, seeds)), str(torch_device), "running", started, None, "", str(run_dir)))
+    try:
+        outcomes = []
+        for seed in seeds:
+            seed_everything(seed)
+            context = LocalContext(seed, scale, run_dir / f"seed{seed}", torch_device)
+            context.metrics_path = run_dir / "metrics.jsonl"
+            outcomes.append(study.run(config, context))
+        figures = FigureDir(run_dir / "figures")
+        study.plot(config, outcomes, figures)
+        claims = verdicts(study, outcomes)
+        duration = time.time() - started
+        atomic_write_json(
+            run_dir / RESULT_NAME,
+            {
+                "run_id": run_id,
+                "study": study.id,
+                "title": study.title,
+                "thought": study.thought,
+                "summary": study.summary,
+                "scale": scale,
+                "seeds": seeds,
+                "device": str(torch_device),
+                "duration_s": round(duration, 2),
+                "claims": claims,
+                "metrics": metric_table(outcomes),
+                "figures": figures.saved,
+                "data": [o.data for o in outcomes],
+            },
+        )
+    except BaseException:
+        index.finish(run_id, "failed", time.time() - started)
+        raise
+    index.finish(run_id, "complete", duration, ",".join(c["verdict"] for c in claims))
+    return run_dir
