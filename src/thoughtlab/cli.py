@@ -85,7 +85,7 @@ def cmd_report(args: argparse.Namespace) -> None:
 def cmd_runs(args: argparse.Namespace) -> None:
     from thoughtlab.runs import RunIndex
 
-    rows = RunIndex(Path(args.runs_dir)).rows(args.study, args.scale)
+    rows = RunIndex(Path(args.runs_dir)).rows(args.study, args.scale) if Path(args.runs_dir).is_dir() else []
     if not rows:
         print(f"no runs in {args.runs_dir}")
         return
@@ -99,7 +99,10 @@ def cmd_show(args: argparse.Namespace) -> None:
     from thoughtlab.report import format_metric
     from thoughtlab.runs import RunIndex, load_result
 
-    row = RunIndex(Path(args.runs_dir)).find(args.run)
+    runs_dir = Path(args.runs_dir)
+    if not runs_dir.is_dir():
+        raise UserError(f"no run matches {args.run!r}: {runs_dir} does not exist; run a study first or pass --runs-dir")
+    row = RunIndex(runs_dir).find(args.run)
     result = load_result(row)
     print_verdicts(Path(row.path))
     for claim in result["claims"]:

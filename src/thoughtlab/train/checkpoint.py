@@ -1,0 +1,69 @@
+"""Atomic checkpoint files, loaded with ``torch.load(weights_only=True)`` only."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from thoughtlab.errors import BadInput
+
+
+def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:
+    """Write ``state`` to ``path`` atomically: a temporary file in the same folder, fsync, ``os.replace``.
+
+    A crash mid-write leaves the previous checkpoint (or none), never a torn
+    file.  ``state`` should hold only tensors, numbers, strings, lists and
+    dicts so that :func:`load_checkpoint` can read it with ``weights_only``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as f:
+            torch.save(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+    return path
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Persist the rename itself (best effort; not every platform can open a folder)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[str, Any]:
+    """Read a checkpoint written by :func:`save_checkpoint` (``weights_only=True``: no code is run).
+
+    Raises:
+        BadInput: the file is missing, truncated, corrupt or holds arbitrary objects.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise BadInput(f"checkpoint {path} does not exist; check the path or start without it")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # pickle, zip and torch errors all mean "unusable file"
+        raise BadInput(
+            f"checkpoint {path} is corrupt or not a plain torch checkpoint ({type(err).__name__}); delete it and rerun"
+        ) from None
+    if not isinstance(state, dict):
+        raise BadInput(f"checkpoint {path} holds a {type(state).__name__}, not a dict; delete it and rerun")
+    return state

@@ -1,0 +1,62 @@
+"""Shared fixtures: a tiny fake study registered through THOUGHTLAB_STUDIES."""
+
+import sys
+import textwrap
+
+import pytest
+
+FAKE_STUDY = '''
+"""A fake study for the core tests: a coin whose bias depends on the seed."""
+import os, time
+from dataclasses import dataclass
+import numpy as np
+from thoughtlab.study import Claim, Outcome, Study, judge
+
+@dataclass(frozen=True)
+class Cfg:
+    flips: int
+
+def run(cfg, ctx):
+    time.sleep(float(os.environ.get("FAKE_SLEEP", "0")))
+    rng = np.random.default_rng(ctx.seed)
+    heads = rng.random(cfg.flips) < 0.5 + 0.1 * (ctx.seed % 2)
+    for step in ctx.progress(range(3), desc="fake"):
+        ctx.log(step, heads=float(heads[: step + 1].mean()))
+    mean = float(heads.mean())
+    return Outcome(metrics={"heads": mean, "flips": float(cfg.flips)},
+                   spread={"heads": 1.96 * float(heads.std()) / cfg.flips ** 0.5}, data={"first": heads[:5].tolist()})
+
+def plot(cfg, outcomes, figures):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots()
+    ax.bar(range(len(outcomes)), [o.metrics["heads"] for o in outcomes])
+    figures.save("heads", fig, "Share of heads per seed.")
+
+STUDY = Study(
+    id="fake-coin", title="Fake coin", thought="0. Tests", summary="Flip a coin.",
+    claims=(Claim("fair", "The coin is fair.", "supported if |heads - 0.5| < 0.05; refuted if > 0.05",
+                  ("heads",), lambda m: judge(abs(m["heads"] - 0.5) < 0.05, abs(m["heads"] - 0.5) > 0.05)),),
+    scales={"smoke": Cfg(2000), "quick": Cfg(20000), "full": Cfg(200000)},
+    run=run, plot=plot, seeds={"smoke": 1, "quick": 2, "full": 3},
+)
+'''
+
+
+@pytest.fixture(scope="session")
+def fake_study_path(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fakestudies")
+    (folder / "fake_coin_study.py").write_text(textwrap.dedent(FAKE_STUDY))
+    return folder
+
+
+@pytest.fixture
+def fake_study(fake_study_path, monkeypatch):
+    """Register the fake study for this test (in-process and for subprocesses)."""
+    monkeypatch.syspath_prepend(str(fake_study_path))
+    monkeypatch.setenv("PYTHONPATH", str(fake_study_path) + ":" + ":".join(sys.path))
+    monkeypatch.setenv("THOUGHTLAB_STUDIES", "fake_coin_study")
+    from thoughtlab.registry import get_study
+
+    return get_study("fake-coin")

@@ -1,0 +1,29 @@
+import base64
+
+from thoughtlab.report import build_report, format_metric
+from thoughtlab.runner import execute
+from thoughtlab.runs import read_json
+
+
+def test_format_metric_shows_uncertainty():
+    assert format_metric({"mean": 0.5, "std": 0.1, "n": 3}) == "0.5 ± 0.1 (sd over 3 seeds)"
+    one = {"mean": 0.25, "std": 0.0, "n": 1, "spread": [0.02], "spread_kind": "95% CI half-width"}
+    assert format_metric(one) == "0.25 ± 0.02 (95% CI half-width)"
+    assert format_metric({"mean": 1.5e-7, "std": 0.0, "n": 1}) == "1.500e-07"
+
+
+def test_report_is_self_contained_html_and_json(fake_study, tmp_path):
+    run_dir = execute(fake_study, "smoke", [0, 1], tmp_path / "runs", "cpu")
+    html_path = build_report([run_dir], tmp_path / "out", "smoke")
+    html = html_path.read_text()
+    result = read_json(run_dir / "result.json")
+    png = (run_dir / "figures" / "heads.png").read_bytes()
+    assert base64.b64encode(png).decode() in html
+    assert "Summary of verdicts" in html and "The coin is fair." in html
+    assert "supported if |heads - 0.5| &lt; 0.05" in html  # autoescaped criterion
+    assert result["claims"][0]["verdict"] in html and result["run_id"] in html
+    report = read_json(tmp_path / "out" / "report.json")
+    (study,) = report["studies"]
+    assert study["claims"][0]["verdict"] == result["claims"][0]["verdict"]
+    assert study["metrics"] == result["metrics"] and study["config"]["seeds"] == [0, 1]
+    assert sum(report["verdict_counts"].values()) == 1

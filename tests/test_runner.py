@@ -1,0 +1,58 @@
+import json
+
+import pytest
+
+from thoughtlab.errors import BadInput
+from thoughtlab.runner import execute
+from thoughtlab.runs import RunIndex, read_json
+from thoughtlab.study import Outcome
+
+
+def test_execute_writes_a_complete_record(fake_study, tmp_path):
+    run_dir = execute(fake_study, "smoke", [0, 1], tmp_path, "cpu")
+    config = read_json(run_dir / "config.json")
+    assert config["study"] == "fake-coin" and config["seeds"] == [0, 1] and config["scale"] == "smoke"
+    assert config["config"] == {"flips": 2000}
+    assert {"torch", "numpy", "python", "thoughtlab"} <= set(config["versions"])
+    assert "git_commit" in config and config["device"] == "cpu"
+    result = read_json(run_dir / "result.json")
+    heads = result["metrics"]["heads"]
+    assert len(heads["per_seed"]) == 2 and heads["n"] == 2
+    assert heads["mean"] == pytest.approx(sum(heads["per_seed"]) / 2)
+    assert len(heads["spread"]) == 2 and heads["spread_kind"]
+    assert result["claims"][0]["verdict"] in {"supported", "refuted", "inconclusive"}
+    assert len(result["claims"][0]["per_seed"]) == 2
+    assert (run_dir / "figures" / "heads.png").read_bytes()[:4] == b"\x89PNG"
+    lines = [json.loads(l) for l in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [l["seed"] for l in lines] == [0, 0, 0, 1, 1, 1]
+    assert result["duration_s"] >= 0
+    (row,) = RunIndex(tmp_path).rows()
+    assert row.complete and row.status == "complete" and row.verdicts == result["claims"][0]["verdict"]
+
+
+def test_same_seed_same_numbers(fake_study, tmp_path):
+    a = read_json(execute(fake_study, "smoke", [3], tmp_path, "cpu") / "result.json")
+    b = read_json(execute(fake_study, "smoke", [3], tmp_path, "cpu") / "result.json")
+    assert a["metrics"] == b["metrics"] and a["data"] == b["data"]
+
+
+def test_failing_study_is_marked_failed(fake_study, tmp_path, monkeypatch):
+    import dataclasses
+
+    def broken(cfg, ctx):
+        raise RuntimeError("boom")
+
+    study = dataclasses.replace(fake_study, run=broken)
+    with pytest.raises(RuntimeError, match="boom"):
+        execute(study, "smoke", [0], tmp_path, "cpu")
+    (row,) = RunIndex(tmp_path).rows()
+    assert row.status == "failed" and not row.complete
+
+
+def test_nan_metric_is_refused(fake_study, tmp_path):
+    import dataclasses
+
+    study = dataclasses.replace(fake_study, run=lambda cfg, ctx: Outcome({"heads": float("nan"), "flips": 1.0}))
+    with pytest.raises(BadInput, match="heads"):
+        execute(study, "smoke", [0], tmp_path, "cpu")
+    assert not RunIndex(tmp_path).rows()[0].complete
