@@ -4,6 +4,10 @@ import sys
 import textwrap
 
 import pytest
+import torch
+
+# Tests exercise small models: one thread is as fast and keeps results independent of the machine's core count.
+torch.set_num_threads(1)
 
 FAKE_STUDY = '''
 """A fake study for the core tests: a coin whose bias depends on the seed."""

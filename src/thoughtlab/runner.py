@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 import thoughtlab
-from thoughtlab.errors import BadInput
+from thoughtlab.errors import BadInput, UserError
 from thoughtlab.runs import (
     CONFIG_NAME,
     FigureDir,
@@ -74,6 +74,21 @@ def metric_table(outcomes: list[Outcome]) -> dict[str, dict[str, Any]]:
     return table
 
 
+def cpu_threads() -> int:
+    """Threads for torch on CPU: ``THOUGHTLAB_THREADS`` or 1.
+
+    One thread by default: the studies' small models run no slower so on two
+    cores, and a fixed thread count keeps CPU reductions bit-for-bit reproducible.
+    """
+    try:
+        threads = int(os.environ.get("THOUGHTLAB_THREADS", "1"))
+    except ValueError:
+        threads = 0
+    if threads < 1:
+        raise UserError(f"THOUGHTLAB_THREADS={os.environ['THOUGHTLAB_THREADS']!r} is not a positive integer; unset it or set e.g. 2")
+    return threads
+
+
 def execute(
     study: Study,
     scale: str,
@@ -89,6 +104,7 @@ def execute(
     """
     config = study.config(scale)
     torch_device = pick_device(device)
+    torch.set_num_threads(cpu_threads())
     runs_dir = prepare_runs_dir(runs_dir)
     index = RunIndex(runs_dir)
     run_id = new_run_id(scale, seeds[0])
@@ -102,6 +118,7 @@ def execute(
             "scale": scale,
             "seeds": seeds,
             "device": str(torch_device),
+            "cpu_threads": torch.get_num_threads(),
             "config": dataclasses.asdict(config) if dataclasses.is_dataclass(config) else config,
             "versions": versions(),
             "git_commit": git_commit(),

@@ -1,0 +1,456 @@
+"""Study ``residual-depth``: plain vs residual nets through depth, with per-layer probes.
+
+He et al. 2016 ("Deep Residual Learning", CVPR, Fig. 1 and Fig. 6 left): deeper
+plain nets reach a *higher training error* (degradation) while residual nets
+do not.  The notes add that skip connections keep units alive and gradients
+from vanishing, and that wider layers lose fewer units (research notes A2, A3).
+
+We train plain and residual MLPs and small CNNs of equal width and parameter
+count (:mod:`thoughtlab.nets.plain_residual`: no normalization, branch scale
+1/sqrt(depth), same He-initial weights) at several depths on mnist5k with the
+same optimizer, learning rate and step budget, and sweep the MLP width at a
+fixed depth.  Each step records the gradient norms of the block weights; every
+``probe_every`` steps a :class:`thoughtlab.probe.Probe` measures the dead-unit
+fraction of every ReLU on a fixed evaluation batch.
+
+Measurement definitions (fixed before any run):
+
+- ``final_loss``: mean minibatch cross-entropy over the last 10 % of steps
+  (a diverged, non-finite loss counts as chance, ln 10).
+- ``steps_to_threshold``: steps until the mean loss of the last 10 steps first
+  reaches ``LOSS_THRESHOLD`` = 1.0 nats; ``steps + 1`` if never (finite by design).
+- ``dead_mean`` / ``dead_max``: mean / max over the net's ReLUs of the dead-unit
+  fraction on the evaluation batch after training (dead: off for all inputs).
+- ``grad_first``: ||dL/dW|| of the first block layer; ``grad_ratio_log10``:
+  log10 of its ratio to the last block layer's (same shapes, so 0 means no
+  attenuation).  Both are medians over the first 10 % of steps, before the
+  nets' different losses change the gradient scale.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from thoughtlab.data import load_dataset
+from thoughtlab.errors import BadInput
+from thoughtlab.nets.plain_residual import make_net
+from thoughtlab.probe import Probe
+from thoughtlab.study import Claim, Outcome, RunContext, Study, judge
+from thoughtlab.train import accuracy, fit
+
+ARCHS: tuple[str, ...] = ("mlp", "cnn")
+KINDS: tuple[str, ...] = ("plain", "residual")
+LOSS_THRESHOLD = 1.0
+SMOOTH_STEPS = 10
+EARLY_SHARE = 0.1
+TAIL_SHARE = 0.1
+CURVE_POINTS = 200
+
+
+@dataclass(frozen=True)
+class ArchCfg:
+    """One architecture's grid: depths, width, step budget, batch, input side (avg-pooled from 28)."""
+
+    depths: tuple[int, ...]
+    width: int
+    steps: int
+    batch_size: int
+    image_size: int
+
+
+@dataclass(frozen=True)
+class Cfg:
+    """Configuration of one scale.
+
+    widths / width_depth: the MLP width sweep (MLP steps and batch).  deep_from:
+    the depths the convergence claim reads.  Same SGD (lr, momentum) for every net.
+    train_size: first N training images (None: all 4,000).  eval_size: the
+    probe's fixed evaluation batch.  probe_every: steps between probes.
+    """
+
+    mlp: ArchCfg
+    cnn: ArchCfg
+    widths: tuple[int, ...]
+    width_depth: int
+    deep_from: int
+    lr: float = 0.01
+    momentum: float = 0.9
+    train_size: int | None = None
+    eval_size: int = 512
+    probe_every: int = 25
+
+
+def check_config(cfg: Cfg) -> None:
+    """BadInput for a grid the claims cannot be judged on."""
+    for arch in ARCHS:
+        depths = getattr(cfg, arch).depths
+        if len(depths) < 2 or max(depths) < cfg.deep_from:
+            raise BadInput(f"{arch}.depths={depths}: need >= 2 depths and one >= deep_from={cfg.deep_from}; extend the grid")
+    if len(cfg.widths) < 2:
+        raise BadInput(f"widths={cfg.widths}: the width sweep needs >= 2 widths")
+
+
+def run_specs(cfg: Cfg) -> list[tuple[str, int, int, str]]:
+    """Every (arch, depth, width, kind) to train, depth grids first, without repeats."""
+    specs = [(a, d, getattr(cfg, a).width, k) for a in ARCHS for d in getattr(cfg, a).depths for k in KINDS]
+    specs += [("mlp", cfg.width_depth, w, k) for w in cfg.widths for k in KINDS]
+    return list(dict.fromkeys(specs))
+
+
+def spec_key(arch: str, depth: int, width: int, kind: str) -> str:
+    return f"{arch}.d{depth}.w{width}.{kind}"
+
+
+def prepare(arch_cfg: ArchCfg, cfg: Cfg, seed: int, device: torch.device) -> dict[str, torch.Tensor]:
+    """mnist5k average-pooled to image_size, standardized with training statistics; fixed eval batch."""
+    split = load_dataset("mnist5k")
+    n = cfg.train_size or len(split.x_train)
+
+    def pooled(x) -> torch.Tensor:
+        return F.adaptive_avg_pool2d(torch.as_tensor(x), arch_cfg.image_size)
+
+    x_train, x_test = pooled(split.x_train[:n]), pooled(split.x_test)
+    mean, std = x_train.mean(0, keepdim=True), x_train.std()
+    pick = torch.randperm(n, generator=torch.Generator().manual_seed(seed))[: cfg.eval_size]
+    x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
+    return {
+        "x": x_train.to(device), "y": torch.as_tensor(split.y_train[:n]).to(device),
+        "x_test": x_test.to(device), "y_test": torch.as_tensor(split.y_test).to(device),
+        "x_eval": x_train[pick].to(device), "classes": split.num_classes,
+    }
+
+
+def train_one(spec: tuple[str, int, int, str], arch_cfg: ArchCfg, cfg: Cfg, data: dict, ctx: RunContext) -> dict[str, Any]:
+    """Train one net; per-step block gradient norms, periodic dead fractions, final measurements."""
+    arch, depth, width, kind = spec
+    net = make_net(arch, depth, width, kind == "residual", tuple(data["x"].shape[1:]), data["classes"], seed=ctx.seed)
+    names = net.weight_layer_names()
+    first_last: list[tuple[float, float]] = []
+    probes: dict[str, list] = {"steps": [], "dead": [], "layer_grads": []}
+    with Probe(net) as probe:
+
+        def on_step(step: int, model: torch.nn.Module, loss: float) -> None:
+            weights = [model.get_submodule(name).weight for name in names]
+            first_last.append((float(weights[0].grad.norm()), float(weights[-1].grad.norm())))
+            if step % cfg.probe_every == 0:
+                probes["steps"].append(step)
+                probes["dead"].append(dead_fractions(probe, data["x_eval"]))
+                probes["layer_grads"].append([float(w.grad.norm()) for w in weights])
+
+        result = fit(net, data["x"], data["y"], steps=arch_cfg.steps, batch_size=arch_cfg.batch_size, lr=cfg.lr,
+                     seed=ctx.seed, optimizer="sgd", momentum=cfg.momentum, device=ctx.device, on_step=on_step)
+        final = probe.measure(data["x_eval"])
+    dead_end = [finite(s.dead_fraction, 1.0) for s in final.values()]
+    probes["steps"].append(arch_cfg.steps)
+    probes["dead"].append(dead_end)
+    metrics = {
+        "final_loss": final_loss(result.losses, data["classes"]),
+        "test_acc": accuracy(result.model, data["x_test"], data["y_test"]),
+        "steps_to_threshold": float(steps_to_threshold(result.losses)),
+        "dead_mean": statistics.fmean(dead_end),
+        "dead_max": max(dead_end),
+        **early_gradients(first_last),
+    }
+    ctx.log(**{f"{spec_key(*spec)}.{k}": v for k, v in metrics.items()})
+    return {"metrics": metrics, "losses": thin([finite(v, math.log(data["classes"])) for v in result.losses]),
+            "rank_end": [finite(s.effective_rank, 0.0) for s in final.values()], **probes}
+
+
+def dead_fractions(probe: Probe, x_eval: torch.Tensor) -> list[float]:
+    return [finite(s.dead_fraction, 1.0) for s in probe.measure(x_eval).values()]
+
+
+def finite(value: float, fallback: float) -> float:
+    """``value`` if it is a finite number, else the documented ``fallback`` (diverged training)."""
+    return float(value) if math.isfinite(value) else float(fallback)
+
+
+def final_loss(losses: list[float], classes: int) -> float:
+    """Mean loss over the last TAIL_SHARE of steps; non-finite losses count as chance (ln classes)."""
+    tail = losses[-max(1, round(TAIL_SHARE * len(losses))):]
+    return statistics.fmean(finite(v, math.log(classes)) for v in tail)
+
+
+def steps_to_threshold(losses: list[float]) -> int:
+    """Steps until the mean of the last SMOOTH_STEPS losses is <= LOSS_THRESHOLD; len(losses)+1 if never."""
+    for step in range(len(losses)):
+        window = losses[max(0, step + 1 - SMOOTH_STEPS): step + 1]
+        if all(math.isfinite(v) for v in window) and statistics.fmean(window) <= LOSS_THRESHOLD:
+            return step + 1
+    return len(losses) + 1
+
+
+def early_gradients(first_last: list[tuple[float, float]]) -> dict[str, float]:
+    """Medians over the first EARLY_SHARE of steps of ||dL/dW_first|| and log10(first/last)."""
+    early = first_last[: max(1, math.ceil(EARLY_SHARE * len(first_last)))]
+    ratios = [math.log10(max(f, 1e-30) / max(last, 1e-30)) for f, last in early]
+    return {
+        "grad_first": finite(statistics.median(f for f, _ in early), 0.0),
+        "grad_ratio_log10": finite(statistics.median(ratios), -30.0),
+    }
+
+
+def thin(values: list[float]) -> list[float]:
+    """At most CURVE_POINTS evenly spaced values (for figures and result.json)."""
+    stride = max(1, math.ceil(len(values) / CURVE_POINTS))
+    return [round(v, 5) for v in values[::stride]]
+
+
+def summary_metrics(cfg: Cfg, runs: Mapping[str, dict]) -> dict[str, float]:
+    """The scale-independent numbers the claims read (see each Claim's criterion)."""
+    def m(arch: str, depth: int, width: int, kind: str, name: str) -> float:
+        return runs[spec_key(arch, depth, width, kind)]["metrics"][name]
+
+    out: dict[str, float] = {}
+    for arch in ARCHS:
+        a = getattr(cfg, arch)
+        deep, shallow = max(a.depths), min(a.depths)
+        for kind in KINDS:
+            out[f"{arch}.deepest.dead_mean.{kind}"] = m(arch, deep, a.width, kind, "dead_mean")
+            out[f"{arch}.deepest.grad_ratio_log10.{kind}"] = m(arch, deep, a.width, kind, "grad_ratio_log10")
+            out[f"{arch}.loss_rise.{kind}"] = m(arch, deep, a.width, kind, "final_loss") - m(arch, shallow, a.width, kind, "final_loss")
+        deeper = [d for d in a.depths if d >= cfg.deep_from]
+        ratios = [m(arch, d, a.width, "residual", "steps_to_threshold") / m(arch, d, a.width, "plain", "steps_to_threshold") for d in deeper]
+        out[f"{arch}.deep.steps_ratio_max"] = max(ratios)
+        out[f"{arch}.deep.steps_ratio_min"] = min(ratios)
+        out[f"{arch}.deep.plain_reached"] = float(all(m(arch, d, a.width, "plain", "steps_to_threshold") <= a.steps for d in deeper))
+    for label, width in (("narrow", min(cfg.widths)), ("wide", max(cfg.widths))):
+        for name in ("dead_mean", "grad_ratio_log10"):
+            out[f"width.{label}.{name}"] = m("mlp", cfg.width_depth, width, "plain", name)
+    return out
+
+
+def run(cfg: Cfg, ctx: RunContext) -> Outcome:
+    """Train every net of the grid for seed ``ctx.seed``; per-run and summary metrics."""
+    check_config(cfg)
+    data = {arch: prepare(getattr(cfg, arch), cfg, ctx.seed, ctx.device) for arch in ARCHS}
+    runs = {}
+    for spec in ctx.progress(run_specs(cfg), desc="residual-depth"):
+        runs[spec_key(*spec)] = train_one(spec, getattr(cfg, spec[0]), cfg, data[spec[0]], ctx)
+    metrics = summary_metrics(cfg, runs)
+    for key, record in runs.items():
+        metrics.update({f"{key}.{name}": value for name, value in record["metrics"].items()})
+    return Outcome(metrics=metrics, data={"runs": runs, "loss_threshold": LOSS_THRESHOLD})
+
+
+# ---------------------------------------------------------------- claims
+
+
+def _per_arch(m: Mapping[str, float], supported, refuted) -> str:
+    """Supported if every architecture supports, refuted if every one refutes, else inconclusive."""
+    return judge(all(supported(m, a) for a in ARCHS), all(refuted(m, a) for a in ARCHS))
+
+
+def _dead_gap(m: Mapping[str, float], a: str) -> float:
+    return m[f"{a}.deepest.dead_mean.plain"] - m[f"{a}.deepest.dead_mean.residual"]
+
+
+def _grad_gap(m: Mapping[str, float], a: str) -> float:
+    return m[f"{a}.deepest.grad_ratio_log10.residual"] - m[f"{a}.deepest.grad_ratio_log10.plain"]
+
+
+def _degrades(m: Mapping[str, float], a: str) -> bool:
+    return m[f"{a}.loss_rise.plain"] >= 0.05 and m[f"{a}.loss_rise.residual"] < 0.05
+
+
+def _no_degradation_contrast(m: Mapping[str, float], a: str) -> bool:
+    return m[f"{a}.loss_rise.plain"] < 0.025 or m[f"{a}.loss_rise.residual"] >= m[f"{a}.loss_rise.plain"]
+
+
+LOG2 = math.log10(2.0)
+CLAIMS = (
+    Claim(
+        "skip-fewer-dead",
+        "Skip connections lower the fraction of dead ReLU units.",
+        "At the deepest depth, after training: supported if the plain net's mean dead fraction exceeds the residual "
+        "net's by >= 0.05 for both MLP and CNN; refuted if, for both, the gap is <= 0.01 while the plain net has >= 0.05 dead.",
+        ("mlp.deepest.dead_mean.plain", "mlp.deepest.dead_mean.residual", "cnn.deepest.dead_mean.plain", "cnn.deepest.dead_mean.residual"),
+        lambda m: _per_arch(m, lambda m, a: _dead_gap(m, a) >= 0.05,
+                            lambda m, a: _dead_gap(m, a) <= 0.01 and m[f"{a}.deepest.dead_mean.plain"] >= 0.05),
+    ),
+    Claim(
+        "skip-keeps-gradient",
+        "Skip connections keep gradients from vanishing on the way to the first layers.",
+        "At the deepest depth, early in training (median over the first 10 % of steps): supported if the residual "
+        "net's first/last block gradient ratio is >= 2x the plain net's for both MLP and CNN; refuted if it is <= the plain net's for both.",
+        ("mlp.deepest.grad_ratio_log10.plain", "mlp.deepest.grad_ratio_log10.residual",
+         "cnn.deepest.grad_ratio_log10.plain", "cnn.deepest.grad_ratio_log10.residual"),
+        lambda m: _per_arch(m, lambda m, a: _grad_gap(m, a) >= LOG2, lambda m, a: _grad_gap(m, a) <= 0.0),
+    ),
+    Claim(
+        "skip-converges-faster",
+        "Residual nets converge faster than plain nets of the same depth.",
+        "At every depth >= deep_from (16 at quick/full): supported if the residual net needs <= 0.9x the plain net's "
+        "steps to reach loss 1.0, for both MLP and CNN; refuted if, for both, the plain net reaches it within the budget "
+        "and no later than the residual net at every such depth.",
+        ("mlp.deep.steps_ratio_max", "mlp.deep.steps_ratio_min", "mlp.deep.plain_reached",
+         "cnn.deep.steps_ratio_max", "cnn.deep.steps_ratio_min", "cnn.deep.plain_reached"),
+        lambda m: _per_arch(m, lambda m, a: m[f"{a}.deep.steps_ratio_max"] <= 0.9,
+                            lambda m, a: m[f"{a}.deep.steps_ratio_min"] >= 1.0 and m[f"{a}.deep.plain_reached"] == 1.0),
+    ),
+    Claim(
+        "plain-degrades-residual-not",
+        "Deeper plain nets train worse than shallower ones (degradation) while residual nets do not.",
+        "Final training loss, deepest minus shallowest depth: supported if the plain net's rises by >= 0.05 nats and the "
+        "residual net's by < 0.05, for both MLP and CNN; refuted if, for both, the plain rise is < 0.025 or the residual "
+        "rise is >= the plain rise.",
+        ("mlp.loss_rise.plain", "mlp.loss_rise.residual", "cnn.loss_rise.plain", "cnn.loss_rise.residual"),
+        lambda m: _per_arch(m, _degrades, _no_degradation_contrast),
+    ),
+    Claim(
+        "wider-fewer-dead",
+        "Wider (more redundant) layers lose fewer units.",
+        "Plain MLP at width_depth, narrowest vs widest width: supported if the dead fraction falls by >= 0.05; refuted "
+        "if it does not fall while the narrowest has >= 0.05 dead.",
+        ("width.narrow.dead_mean", "width.wide.dead_mean"),
+        lambda m: judge(m["width.narrow.dead_mean"] - m["width.wide.dead_mean"] >= 0.05,
+                        m["width.wide.dead_mean"] >= m["width.narrow.dead_mean"] >= 0.05),
+    ),
+    Claim(
+        "wider-keeps-gradient",
+        "Wider layers lose less gradient through depth.",
+        "Plain MLP at width_depth, early first/last block gradient ratio: supported if the widest net's is >= 2x the "
+        "narrowest's; refuted if it is <= the narrowest's.",
+        ("width.narrow.grad_ratio_log10", "width.wide.grad_ratio_log10"),
+        lambda m: judge(m["width.wide.grad_ratio_log10"] - m["width.narrow.grad_ratio_log10"] >= LOG2,
+                        m["width.wide.grad_ratio_log10"] <= m["width.narrow.grad_ratio_log10"]),
+    ),
+)
+
+
+# ---------------------------------------------------------------- figures
+
+
+def _mean(outcomes: list[Outcome], key: str, field: str) -> Any:
+    """Seed mean of a per-run record field (a number or equally shaped nested lists)."""
+    return np.mean([np.asarray(o.data["runs"][key][field], dtype=float) for o in outcomes], axis=0)
+
+
+STYLES = {"plain": "--", "residual": "-"}
+
+
+def _sweep_panel(ax: Any, outcomes: list[Outcome], xs: tuple[int, ...], key_of, name: str, title: str) -> None:
+    """Seed mean ± std of metric ``name`` against ``xs`` (log axis), plain vs residual."""
+    for kind in KINDS:
+        values = [[o.data["runs"][key_of(x, kind)]["metrics"][name] for o in outcomes] for x in xs]
+        std = [statistics.stdev(v) if len(v) > 1 else 0.0 for v in values]
+        ax.errorbar(xs, [statistics.fmean(v) for v in values], std, fmt="o" + STYLES[kind], label=kind)
+    ax.set_xscale("log")
+    ax.set_xticks(xs, [str(x) for x in xs])
+    ax.minorticks_off()
+    ax.set_title(title)
+
+
+def _edges(centres: list[int]) -> Any:
+    """Cell edges half-way between probe steps, for a heat-map with uneven columns."""
+    c = np.asarray(centres, dtype=float)
+    gaps = np.diff(c) if len(c) > 1 else np.ones(1)
+    return np.concatenate([[c[0] - gaps[0] / 2], c[:-1] + gaps / 2, [c[-1] + gaps[-1] / 2]])
+
+
+def plot(cfg: Cfg, outcomes: list[Outcome], figures) -> None:
+    """Loss curves, dead-unit heat-maps, metrics vs depth, gradient per layer, width sweep."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    for draw in (_loss_curves, _dead_heatmap, _vs_depth, _layer_gradients, _width_sweep):
+        draw(cfg, outcomes, figures, plt)
+
+
+def _loss_curves(cfg: Cfg, outcomes: list[Outcome], figures, plt) -> None:
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    for ax, arch in zip(axes, ARCHS):
+        a = getattr(cfg, arch)
+        for i, depth in enumerate(a.depths):
+            for kind in KINDS:
+                curve = _mean(outcomes, spec_key(arch, depth, a.width, kind), "losses")
+                steps = [s * math.ceil(a.steps / CURVE_POINTS) for s in range(len(curve))]
+                ax.plot(steps, curve, STYLES[kind], color=f"C{i}", label=f"{kind} L={depth}")
+        ax.axhline(LOSS_THRESHOLD, color="grey", lw=0.8)
+        ax.set(title=f"{arch.upper()} (width {a.width})", xlabel="step", ylabel="train loss", yscale="log")
+        ax.legend(fontsize=7, ncol=2)
+    figures.save("loss_curves", fig, "Minibatch training loss per depth; dashed plain, solid residual; grey line: "
+                 f"threshold {LOSS_THRESHOLD} nats for steps-to-threshold. Seed mean.")
+
+
+def _dead_heatmap(cfg: Cfg, outcomes: list[Outcome], figures, plt) -> None:
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7), squeeze=False, layout="constrained")
+    for row, arch in enumerate(ARCHS):
+        a = getattr(cfg, arch)
+        for col, kind in enumerate(KINDS):
+            key = spec_key(arch, max(a.depths), a.width, kind)
+            dead, steps = _mean(outcomes, key, "dead"), outcomes[0].data["runs"][key]["steps"]
+            image = axes[row][col].pcolormesh(_edges(steps), np.arange(dead.shape[1] + 1) + 0.5, dead.T,
+                                              vmin=0, vmax=1, cmap="magma")
+            axes[row][col].set(title=f"{arch.upper()} {kind}, L={max(a.depths)}", xlabel="step", ylabel="ReLU layer")
+    fig.colorbar(image, ax=axes, label="dead fraction")
+    figures.save("dead_heatmap", fig, "Dead-unit fraction of each ReLU (1 = first block, last = before the head) "
+                 f"through training, deepest nets; dead = off for all {cfg.eval_size} images of a fixed batch.")
+
+
+def _vs_depth(cfg: Cfg, outcomes: list[Outcome], figures, plt) -> None:
+    fig, axes = plt.subplots(2, 4, figsize=(15, 7), squeeze=False, layout="constrained")
+    for row, arch in enumerate(ARCHS):
+        a = getattr(cfg, arch)
+        for ax, name in zip(axes[row], ("final_loss", "test_acc", "dead_mean", "grad_ratio_log10")):
+            _sweep_panel(ax, outcomes, a.depths, lambda d, k: spec_key(arch, d, a.width, k), name, f"{arch.upper()}: {name}")
+            ax.set_xlabel("depth")
+        axes[row][0].legend()
+    figures.save("vs_depth", fig, "End-of-training loss, test accuracy, mean dead fraction, and early log10 "
+                 "first/last block gradient ratio vs depth (0 = no attenuation). Seed mean ± std.")
+
+
+def _layer_gradients(cfg: Cfg, outcomes: list[Outcome], figures, plt) -> None:
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    for ax, arch in zip(axes, ARCHS):
+        a = getattr(cfg, arch)
+        for kind in KINDS:
+            grads = _mean(outcomes, spec_key(arch, max(a.depths), a.width, kind), "layer_grads")[0]
+            ax.plot(range(1, len(grads) + 1), grads, STYLES[kind], marker=".", label=kind)
+        ax.set(title=f"{arch.upper()}, L={max(a.depths)}, step 0", xlabel="block layer", ylabel="||dL/dW||", yscale="log")
+        ax.legend()
+    figures.save("layer_gradients", fig, "Gradient norm of each block weight at the first step, deepest nets.")
+
+
+def _width_sweep(cfg: Cfg, outcomes: list[Outcome], figures, plt) -> None:
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4), layout="constrained")
+    for ax, name in zip(axes, ("dead_mean", "grad_ratio_log10", "final_loss")):
+        key_of = lambda w, k: spec_key("mlp", cfg.width_depth, w, k)  # noqa: E731
+        _sweep_panel(ax, outcomes, cfg.widths, key_of, name, f"MLP L={cfg.width_depth}: {name}")
+        ax.set_xlabel("width")
+    axes[0].legend()
+    figures.save("width_sweep", fig, f"MLP width sweep at depth {cfg.width_depth}: dead fraction, early gradient "
+                 "ratio and final loss. Seed mean ± std.")
+
+
+SCALES = {
+    "smoke": Cfg(mlp=ArchCfg((2, 4), 16, 30, 32, 14), cnn=ArchCfg((2, 4), 4, 20, 16, 7), widths=(8, 16),
+                 width_depth=4, deep_from=4, train_size=256, eval_size=64, probe_every=10),
+    "quick": Cfg(mlp=ArchCfg((4, 8, 16, 32), 64, 400, 64, 28), cnn=ArchCfg((4, 8, 16, 32), 16, 250, 32, 7),
+                 widths=(16, 64, 256), width_depth=16, deep_from=16),
+    "full": Cfg(mlp=ArchCfg((4, 8, 16, 32, 64), 64, 3000, 128, 28), cnn=ArchCfg((4, 8, 16, 32, 64), 32, 2000, 128, 14),
+                widths=(16, 64, 256, 1024), width_depth=32, deep_from=16, probe_every=100),
+}
+
+STUDY = Study(
+    id="residual-depth",
+    title="Plain vs residual depth: degradation, dead units, gradients",
+    thought="1. ReLU collapse and residual depth",
+    summary="Plain and residual MLPs and small CNNs (equal width and parameters, no normalization, branch scale "
+    "1/sqrt(L), same initial weights) train on mnist5k at several depths with the same SGD and budget; a probe "
+    "tracks dead ReLUs per layer and block gradient norms. An MLP width sweep at fixed depth tests redundancy.",
+    claims=CLAIMS,
+    scales=SCALES,
+    run=run,
+    plot=plot,
+    seeds={"smoke": 1, "quick": 1, "full": 3},
+)

@@ -1,0 +1,83 @@
+"""residual-depth: helpers on known inputs, one reproducible net, and a smoke-scale run end to end."""
+
+import json
+import math
+
+import pytest
+import torch
+
+from thoughtlab.collapse import residual_depth as rd
+from thoughtlab.runs import LocalContext
+from thoughtlab.study import verdicts
+
+
+class FigureStandIn:
+    def __init__(self):
+        self.saved = []
+
+    def save(self, name, fig, caption):
+        import matplotlib.pyplot as plt
+
+        assert caption
+        self.saved.append(name)
+        plt.close(fig)
+
+
+def test_steps_to_threshold_and_final_loss():
+    # window of 10 holds <= 3 of the 2.0s (mean <= 1.0) first at step index 11
+    assert rd.steps_to_threshold([2.0] * 5 + [0.5] * 20) == 12
+    assert rd.steps_to_threshold([0.1]) == 1
+    assert rd.steps_to_threshold([2.0] * 7) == 8  # never reached: budget + 1
+    assert rd.steps_to_threshold([float("nan")] * 3) == 4
+    assert rd.final_loss([5.0] * 90 + [1.0] * 10, 10) == pytest.approx(1.0)
+    assert rd.final_loss([float("nan")] * 10, 10) == pytest.approx(math.log(10))
+
+
+def test_early_gradients_reads_the_first_steps():
+    pairs = [(2.0, 1.0)] * 10 + [(1.0, 100.0)] * 90
+    early = rd.early_gradients(pairs)
+    assert early["grad_first"] == 2.0
+    assert early["grad_ratio_log10"] == pytest.approx(math.log10(2.0))
+
+
+def test_run_specs_have_no_repeats():
+    cfg = rd.SCALES["quick"]
+    specs = rd.run_specs(cfg)
+    assert len(specs) == len(set(specs)) == 2 * (4 + 4 + 2)
+    assert ("mlp", 16, 64, "plain") in specs
+
+
+def test_one_net_is_reproducible(tmp_path):
+    cfg = rd.SCALES["smoke"]
+    ctx = LocalContext(seed=3, scale="smoke", run_dir=tmp_path)
+    data = rd.prepare(cfg.mlp, cfg, 3, torch.device("cpu"))
+    first, second = (rd.train_one(("mlp", 2, 8, "plain"), cfg.mlp, cfg, data, ctx) for _ in range(2))
+    assert first == second
+    assert len(first["dead"]) == len(first["steps"]) and len(first["dead"][0]) == 3  # 2 blocks + head ReLU
+
+
+def test_smoke_run_plot_and_verdicts(tmp_path):
+    cfg = rd.STUDY.config("smoke")
+    outcome = rd.STUDY.run(cfg, LocalContext(seed=0, scale="smoke", run_dir=tmp_path))
+    assert all(isinstance(v, float) and math.isfinite(v) for v in outcome.metrics.values())
+    for claim in rd.STUDY.claims:
+        assert set(claim.measures) <= set(outcome.metrics)
+    json.dumps(outcome.data, allow_nan=False)
+    figures = FigureStandIn()
+    rd.STUDY.plot(cfg, [outcome, outcome], figures)
+    assert figures.saved == ["loss_curves", "dead_heatmap", "vs_depth", "layer_gradients", "width_sweep"]
+    records = verdicts(rd.STUDY, [outcome])
+    assert [r["id"] for r in records] == [c.id for c in rd.STUDY.claims]
+    assert all(r["verdict"] in ("supported", "refuted", "inconclusive") for r in records)
+
+
+def test_config_without_a_deep_depth_is_rejected():
+    from dataclasses import replace
+
+    from thoughtlab.errors import BadInput
+
+    cfg = rd.SCALES["smoke"]
+    with pytest.raises(BadInput, match="deep_from"):
+        rd.check_config(replace(cfg, deep_from=64))
+    with pytest.raises(BadInput, match="width sweep"):
+        rd.check_config(replace(cfg, widths=(8,)))
