@@ -1,0 +1,1 @@
+"""Thought 1: ReLU manifold collapse, linear bottlenecks and residual depth (research notes part A)."""
