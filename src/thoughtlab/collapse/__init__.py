@@ -1,1 +1,3 @@
-"""Thought 1: ReLU manifold collapse, linear bottlenecks and residual depth (research notes part A)."""
+"""Thought 1: ReLU collapses low-dimensional manifolds; linear bottlenecks and skip connections keep information."""
+
+THOUGHT = "1. ReLU collapse and residual learning"

@@ -18,6 +18,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import torch
 
+from thoughtlab.collapse import THOUGHT
 from thoughtlab.collapse import manifolds as mf
 from thoughtlab.errors import BadInput
 from thoughtlab.study import Claim, Outcome, RunContext, Study, judge
@@ -364,7 +365,7 @@ CLAIMS = (
 STUDY = Study(
     id="relu-collapse",
     title="ReLU collapse of low-dimensional manifolds (MobileNetV2 Fig. 1)",
-    thought="1. ReLU collapse and residual depth",
+    thought=THOUGHT,
     summary=(
         "A spiral, a circle and a 2-D patch are lifted to n dimensions by random Gaussian T, passed through ReLU "
         "(or identity, ReLU6, leaky ReLU) and mapped back with T⁺, over many draws of T per n. We measure the "

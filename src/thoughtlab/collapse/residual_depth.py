@@ -38,6 +38,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from thoughtlab.collapse import THOUGHT
 from thoughtlab.data import load_dataset
 from thoughtlab.errors import BadInput
 from thoughtlab.nets.plain_residual import make_net
@@ -444,10 +445,12 @@ SCALES = {
 STUDY = Study(
     id="residual-depth",
     title="Plain vs residual depth: degradation, dead units, gradients",
-    thought="1. ReLU collapse and residual depth",
+    thought=THOUGHT,
     summary="Plain and residual MLPs and small CNNs (equal width and parameters, no normalization, branch scale "
     "1/sqrt(L), same initial weights) train on mnist5k at several depths with the same SGD and budget; a probe "
-    "tracks dead ReLUs per layer and block gradient norms. An MLP width sweep at fixed depth tests redundancy.",
+    "tracks dead ReLUs per layer and block gradient norms. An MLP width sweep at fixed depth tests redundancy. "
+    "Caveat: in the residual nets each block's ReLU reads the identity path, which carries the input itself, so a "
+    "unit there can hardly be off for every image; part of the dead-unit gap comes from where the ReLU sits.",
     claims=CLAIMS,
     scales=SCALES,
     run=run,
