@@ -1,0 +1,1 @@
+"""Shared network building blocks (MobileNetV2 blocks, ResNets, small CNNs)."""
