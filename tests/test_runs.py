@@ -4,7 +4,7 @@ import os
 import pytest
 
 from thoughtlab.errors import UserError
-from thoughtlab.runs import RunIndex, RunRow, atomic_write_bytes, atomic_write_json, load_result, prepare_runs_dir, read_json
+from thoughtlab.runs import RunIndex, RunRow, atomic_write_json, load_result, prepare_runs_dir, read_json
 
 
 def row(tmp_path, run_id, status="complete", started=1.0):

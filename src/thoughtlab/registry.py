@@ -19,6 +19,7 @@ STUDY_MODULES: tuple[str, ...] = (
     "thoughtlab.collapse.relu_collapse",
     "thoughtlab.collapse.linear_bottleneck",
     "thoughtlab.collapse.residual_depth",
+    "thoughtlab.attention.study",
 )
 
 

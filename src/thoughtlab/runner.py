@@ -27,7 +27,6 @@ from thoughtlab.runs import (
     RESULT_NAME,
     RunIndex,
     RunRow,
-    atomic_write_bytes,
     atomic_write_json,
     new_run_id,
     prepare_runs_dir,
