@@ -64,3 +64,22 @@ def fake_study(fake_study_path, monkeypatch):
     from thoughtlab.registry import get_study
 
     return get_study("fake-coin")
+
+
+class FigureRecorder:
+    """A stand-in for the runner's figure folder: records names and captions, closes figures."""
+
+    def __init__(self):
+        self.saved: dict[str, str] = {}
+
+    def save(self, name, fig, caption):
+        import matplotlib.pyplot as plt
+
+        assert caption, f"figure {name} has no caption"
+        self.saved[name] = caption
+        plt.close(fig)
+
+
+@pytest.fixture
+def figures():
+    return FigureRecorder()

@@ -4,7 +4,8 @@ import os
 import pytest
 
 from thoughtlab.errors import UserError
-from thoughtlab.runs import RunIndex, RunRow, atomic_write_json, load_result, prepare_runs_dir, read_json
+from thoughtlab.fileio import atomic_write_json
+from thoughtlab.runs import RunIndex, RunRow, load_result, prepare_runs_dir, read_json
 
 
 def row(tmp_path, run_id, status="complete", started=1.0):
@@ -19,6 +20,19 @@ def test_atomic_write_replaces_and_leaves_no_temp(tmp_path):
     atomic_write_json(target, {"v": 2})
     assert read_json(target) == {"v": 2}
     assert [p.name for p in target.parent.iterdir()] == ["x.json"]
+
+
+def test_atomic_write_gives_normal_permissions(tmp_path):
+    atomic_write_json(tmp_path / "x.json", {})
+    assert (tmp_path / "x.json").stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def _umask():
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def test_atomic_write_keeps_old_file_on_failure(tmp_path):

@@ -20,6 +20,7 @@ import torch
 
 import thoughtlab
 from thoughtlab.errors import BadInput, UserError
+from thoughtlab.fileio import atomic_write_json
 from thoughtlab.runs import (
     CONFIG_NAME,
     FigureDir,
@@ -27,7 +28,6 @@ from thoughtlab.runs import (
     RESULT_NAME,
     RunIndex,
     RunRow,
-    atomic_write_json,
     new_run_id,
     prepare_runs_dir,
 )

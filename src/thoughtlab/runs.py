@@ -32,38 +32,11 @@ import torch
 from tqdm import tqdm
 
 from thoughtlab.errors import UserError
+from thoughtlab.fileio import atomic_write_bytes
 
 INDEX_NAME = "index.sqlite"
 RESULT_NAME = "result.json"
 CONFIG_NAME = "config.json"
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temp file in the same folder and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_json(path: Path, obj: Any) -> None:
-    """JSON-encode ``obj`` (indented, NaN refused) and write it atomically."""
-    atomic_write_bytes(path, json.dumps(obj, indent=2, allow_nan=False, default=str).encode())
 
 
 def read_json(path: Path) -> Any:

@@ -15,20 +15,6 @@ from thoughtlab.runs import LocalContext
 from thoughtlab.train import seed_everything
 
 
-class Figures:
-    """A figures stand-in that only records what was saved."""
-
-    def __init__(self):
-        self.saved = {}
-
-    def save(self, name, fig, caption):
-        import matplotlib.pyplot as plt
-
-        assert caption
-        self.saved[name] = fig
-        plt.close(fig)
-
-
 def smoke_outcome(tmp_path, seed=0):
     seed_everything(seed)
     return STUDY.run(STUDY.config("smoke"), LocalContext(seed=seed, scale="smoke", run_dir=tmp_path / f"s{seed}"))
@@ -52,8 +38,7 @@ def test_every_claim_decides_a_valid_verdict(outcome):
         assert claim.decide(outcome.metrics) in ("supported", "refuted", "inconclusive")
 
 
-def test_plot_draws_every_figure(outcome):
-    figures = Figures()
+def test_plot_draws_every_figure(outcome, figures):
     STUDY.plot(STUDY.config("smoke"), [outcome, outcome], figures)
     assert set(figures.saved) == {"accuracy_vs_noise", "bag_weights", "attention_mass", "se_gates"}
 

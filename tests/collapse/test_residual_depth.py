@@ -11,18 +11,6 @@ from thoughtlab.runs import LocalContext
 from thoughtlab.study import verdicts
 
 
-class FigureStandIn:
-    def __init__(self):
-        self.saved = []
-
-    def save(self, name, fig, caption):
-        import matplotlib.pyplot as plt
-
-        assert caption
-        self.saved.append(name)
-        plt.close(fig)
-
-
 def test_steps_to_threshold_and_final_loss():
     # window of 10 holds <= 3 of the 2.0s (mean <= 1.0) first at step index 11
     assert rd.steps_to_threshold([2.0] * 5 + [0.5] * 20) == 12
@@ -56,16 +44,15 @@ def test_one_net_is_reproducible(tmp_path):
     assert len(first["dead"]) == len(first["steps"]) and len(first["dead"][0]) == 3  # 2 blocks + head ReLU
 
 
-def test_smoke_run_plot_and_verdicts(tmp_path):
+def test_smoke_run_plot_and_verdicts(tmp_path, figures):
     cfg = rd.STUDY.config("smoke")
     outcome = rd.STUDY.run(cfg, LocalContext(seed=0, scale="smoke", run_dir=tmp_path))
     assert all(isinstance(v, float) and math.isfinite(v) for v in outcome.metrics.values())
     for claim in rd.STUDY.claims:
         assert set(claim.measures) <= set(outcome.metrics)
     json.dumps(outcome.data, allow_nan=False)
-    figures = FigureStandIn()
     rd.STUDY.plot(cfg, [outcome, outcome], figures)
-    assert figures.saved == ["loss_curves", "dead_heatmap", "vs_depth", "layer_gradients", "width_sweep"]
+    assert list(figures.saved) == ["loss_curves", "dead_heatmap", "vs_depth", "layer_gradients", "width_sweep"]
     records = verdicts(rd.STUDY, [outcome])
     assert [r["id"] for r in records] == [c.id for c in rd.STUDY.claims]
     assert all(r["verdict"] in ("supported", "refuted", "inconclusive") for r in records)

@@ -14,7 +14,8 @@ from typing import Any
 
 import jinja2
 
-from thoughtlab.runs import CONFIG_NAME, RESULT_NAME, atomic_write_bytes, atomic_write_json, read_json
+from thoughtlab.fileio import atomic_write_bytes, atomic_write_json
+from thoughtlab.runs import CONFIG_NAME, RESULT_NAME, read_json
 
 VERDICT_ORDER = ("supported", "refuted", "inconclusive")
 
