@@ -1,0 +1,93 @@
+"""Input validation shared by the metrics: one clear error for each kind of bad input.
+
+Every check raises :class:`~thoughtlab.errors.BadInput` (or
+:class:`~thoughtlab.errors.UnknownName` for an unknown option value) with one
+line saying what was wrong and how to fix it.  Warnings that do not stop a
+computation use :class:`SmallSampleWarning`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from thoughtlab.errors import BadInput, UnknownName
+
+COMPARISONS = ("<", "<=")
+
+
+class SmallSampleWarning(UserWarning):
+    """A metric is defined but statistically weak at this sample size (e.g. FID with N < d)."""
+
+
+def to_numpy(x: Any, name: str) -> np.ndarray:
+    """``x`` (numpy array, torch tensor or nested sequence) as a numpy array, without copying when possible."""
+    if torch.is_tensor(x):
+        x = x.detach().cpu()
+        if x.dtype in (torch.float16, torch.bfloat16):
+            x = x.float()
+        return x.numpy()
+    if isinstance(x, np.ndarray):
+        return x
+    try:
+        return np.asarray(x)
+    except (TypeError, ValueError) as exc:
+        raise BadInput(f"{name}: cannot be read as an array ({exc}); pass a numpy array or a torch tensor") from exc
+
+
+def as_matrix(x: Any, name: str) -> np.ndarray:
+    """A finite 2-D float array (rows = samples); float32 stays float32, anything else becomes float64."""
+    arr = to_numpy(x, name)
+    if arr.ndim != 2:
+        raise BadInput(f"{name}: expected a 2-D array (samples, features), got shape {arr.shape}; "
+                       "flatten each sample to one row")
+    if arr.dtype.kind not in "fiu":
+        raise BadInput(f"{name}: dtype {arr.dtype} is not numeric; pass float features")
+    if arr.dtype != np.float32:
+        arr = arr.astype(np.float64)
+    require_finite(arr, name)
+    return arr
+
+
+def require_finite(arr: np.ndarray, name: str) -> None:
+    """Raise naming the first row that holds NaN or Inf."""
+    bad_rows = np.flatnonzero(~np.isfinite(arr).all(axis=tuple(range(1, arr.ndim))))
+    if bad_rows.size:
+        raise BadInput(f"{name}: {bad_rows.size} row(s) contain NaN or Inf (first: row {int(bad_rows[0])}); "
+                       "drop or recompute those samples")
+
+
+def same_dim(real: np.ndarray, fake: np.ndarray) -> None:
+    """Raise when the two feature sets have different dimensions."""
+    if real.shape[1] != fake.shape[1]:
+        raise BadInput(f"real features have {real.shape[1]} dimensions but fake features have {fake.shape[1]}; "
+                       "extract both with the same feature extractor")
+
+
+def require_samples(n: int, needed: int, metric: str, name: str, why: str = "") -> None:
+    """Raise when a set has fewer than ``needed`` samples for ``metric``."""
+    if n < needed:
+        reason = f" ({why})" if why else ""
+        raise BadInput(f"{metric} needs at least {needed} {name} samples{reason}, got {n}; pass more samples")
+
+
+def positive_int(value: Any, name: str, minimum: int = 1) -> int:
+    """``value`` as an int >= ``minimum``; bool and non-integral values are rejected."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise BadInput(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def choice(value: Any, kind: str, known: Sequence[str]) -> str:
+    """``value`` if it is one of ``known``, else :class:`UnknownName`."""
+    if value not in known:
+        raise UnknownName(kind, str(value), tuple(known))
+    return value
+
+
+def strict_of(comparison: str, name: str) -> bool:
+    """True for ``"<"``, False for ``"<="``; anything else is an :class:`UnknownName`."""
+    return choice(comparison, f"comparison for {name}", COMPARISONS) == "<"
