@@ -149,6 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", help="run id or a unique prefix of it (see `thoughtlab runs`)")
     runs_dir_option(p)
     p.set_defaults(func=cmd_show)
+
+    from thoughtlab.csp.cli import add_csp_commands
+
+    add_csp_commands(sub)
     return parser
 
 
