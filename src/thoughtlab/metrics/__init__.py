@@ -1,5 +1,7 @@
 """Generative-model evaluation on feature arrays: FID, KID, k-NN precision/recall/density/coverage,
-realism, PRD and the Inception Score, each seeded and returned with the protocol used.
+realism, PRD, the Inception Score and the Geometry Score, plus MS-SSIM diversity on images, each
+seeded and returned with the protocol used.  Skill rating (``play_tournament``) plays snapshots
+against each other rather than comparing two sample sets, so it is not part of ``evaluate``.
 
 Example::
 
@@ -16,14 +18,19 @@ from typing import Any
 from thoughtlab.errors import BadInput, UnknownName
 from thoughtlab.metrics.checks import SmallSampleWarning, as_matrix, same_dim
 from thoughtlab.metrics.fid import FidStats, compute_fid, feature_stats, frechet_distance, load_stats, save_stats
+from thoughtlab.metrics.geometry import compute_geometry_score, compute_rlts, geometry_score_from_rlts
 from thoughtlab.metrics.inception_score import compute_inception_score
 from thoughtlab.metrics.kid import compute_kid
 from thoughtlab.metrics.knn import compute_knn
+from thoughtlab.metrics.msssim import compute_msssim_diversity, ms_ssim
 from thoughtlab.metrics.prd import compute_prd, compute_prd_from_features, prd_to_max_f_beta_pair
+from thoughtlab.metrics.skill import Rating, glicko2_update, play_tournament, plot_skill, rate_period
 
 __all__ = ["evaluate", "METRICS", "OPTIONS", "compute_fid", "feature_stats", "frechet_distance", "FidStats",
            "load_stats", "save_stats", "compute_kid", "compute_knn", "compute_prd_from_features", "compute_prd",
-           "prd_to_max_f_beta_pair", "compute_inception_score", "SmallSampleWarning"]
+           "prd_to_max_f_beta_pair", "compute_inception_score", "SmallSampleWarning", "compute_geometry_score",
+           "compute_rlts", "geometry_score_from_rlts", "compute_msssim_diversity", "ms_ssim", "Rating",
+           "glicko2_update", "rate_period", "play_tournament", "plot_skill"]
 
 # metric name -> the result keys it produces
 METRICS: dict[str, tuple[str, ...]] = {
@@ -34,7 +41,10 @@ METRICS: dict[str, tuple[str, ...]] = {
     "realism": ("realism",),
     "prd": ("prd_f_beta", "prd_f_inv_beta", "prd_curve"),
     "is": ("is",),
+    "gs": ("gs",),
+    "msssim": ("msssim",),
 }
+IMAGE_OR_SCORE_METRICS = ("is", "msssim")  # take their inputs from options, not from the feature arrays
 ALIASES = {"precision": "pr", "recall": "pr", "density": "dc", "coverage": "dc"}
 KNN_GROUPS = ("pr", "dc", "realism")
 
@@ -52,6 +62,13 @@ OPTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "prd_beta": (("prd",), "beta"),
     "fake_logits": (("is",), "scores"), "is_kind": (("is",), "kind"), "is_splits": (("is",), "splits"),
     "is_shuffle": (("is",), "shuffle"), "is_ddof": (("is",), "ddof"),
+    "gs_landmarks": (("gs",), "landmarks"), "gs_gamma": (("gs",), "gamma"), "gs_i_max": (("gs",), "i_max"),
+    "gs_iterations": (("gs",), "iterations"), "gs_workers": (("gs",), "workers"),
+    "fake_images": (("msssim",), "fake"), "real_images": (("msssim",), "real"),
+    "fake_labels": (("msssim",), "fake_labels"), "real_labels": (("msssim",), "real_labels"),
+    "msssim_protocol": (("msssim",), "protocol"), "msssim_pairs": (("msssim",), "pairs"),
+    "msssim_batch_size": (("msssim",), "batch_size"), "msssim_batches": (("msssim",), "batches"),
+    "msssim_data_range": (("msssim",), "data_range"), "msssim_small_images": (("msssim",), "small_images"),
 }
 
 
@@ -107,8 +124,10 @@ def evaluate(real_features: Any, fake_features: Any, metrics: Iterable[str] | st
         metrics: names from ``METRICS`` (``"precision"``/``"recall"`` alias ``"pr"``,
             ``"density"``/``"coverage"`` alias ``"dc"``).  ``"pr"``, ``"dc"`` and ``"realism"``
             share one blocked k-NN pass.  ``"is"`` needs ``fake_logits=`` (class scores
-            of the fake samples) and no features.
-        seed: seeds every random choice (FID repeats, KID subsets, PRD clustering, IS shuffle).
+            of the fake samples) and no features; ``"msssim"`` needs ``fake_images=`` (and
+            ``real_images=`` for the real-data comparison; uint8 (N, [C,] H, W)) and no features.
+        seed: seeds every random choice (FID repeats, KID subsets, PRD clustering, IS shuffle,
+            geometry-score landmarks, MS-SSIM pairs).
         **options: keys of ``OPTIONS``, e.g. ``kid_subsets=100, pr_k=3, dc_comparison="<"``.
 
     Returns:
@@ -118,7 +137,7 @@ def evaluate(real_features: Any, fake_features: Any, metrics: Iterable[str] | st
     """
     names = _metric_names(metrics)
     kwargs = _options_for(names, options)
-    feature_metrics = [name for name in names if name != "is"]
+    feature_metrics = [name for name in names if name not in IMAGE_OR_SCORE_METRICS]
     results: dict[str, dict[str, Any]] = {}
     if feature_metrics:
         real, fake = _feature_pair(real_features, fake_features, feature_metrics)
@@ -137,4 +156,11 @@ def evaluate(real_features: Any, fake_features: Any, metrics: Iterable[str] | st
         if "scores" not in kwargs["is"]:
             raise BadInput("the inception score needs class scores: pass fake_logits=(N, classes) array")
         results["is"] = compute_inception_score(seed=seed, **kwargs["is"])
+    if "gs" in names:
+        results["gs"] = compute_geometry_score(real, fake, seed=seed, **kwargs["gs"])
+    if "msssim" in names:
+        if "fake" not in kwargs["msssim"]:
+            raise BadInput("MS-SSIM diversity works on images: pass fake_images=(N, [C,] H, W) uint8 images "
+                           "(and real_images= for the real-data comparison)")
+        results["msssim"] = compute_msssim_diversity(seed=seed, **kwargs["msssim"])
     return results
