@@ -19,8 +19,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import sklearn
-from sklearn.cluster import MiniBatchKMeans
 
 from thoughtlab.errors import BadInput
 from thoughtlab.metrics.checks import as_matrix, positive_int, require_samples, same_dim
@@ -66,6 +64,8 @@ def cluster_histograms(eval_data: np.ndarray, ref_data: np.ndarray, num_clusters
                        random_state: int) -> tuple[np.ndarray, np.ndarray]:
     """Histograms (each summing to 1) of the pooled mini-batch k-means labels of the two sets."""
     pooled = np.vstack([eval_data, ref_data])
+    from sklearn.cluster import MiniBatchKMeans  # imported here: scikit-learn costs seconds at import time
+
     labels = MiniBatchKMeans(n_clusters=num_clusters, n_init=10, random_state=random_state).fit(pooled).labels_
     eval_hist = np.bincount(labels[:len(eval_data)], minlength=num_clusters) / len(eval_data)
     ref_hist = np.bincount(labels[len(eval_data):], minlength=num_clusters) / len(ref_data)
@@ -103,8 +103,14 @@ def compute_prd_from_features(real: Any, fake: Any, *, num_clusters: int = 20, n
     spread = np.std(np.asarray(pairs), axis=0)
     protocol = {"num_clusters": num_clusters, "num_angles": num_angles, "num_runs": num_runs, "beta": beta,
                 "seed": seed, "clustering": "MiniBatchKMeans(n_init=10) on pooled features",
-                "sklearn": sklearn.__version__, "std": "over runs of per-run F, ddof=0",
+                "sklearn": _sklearn_version(), "std": "over runs of per-run F, ddof=0",
                 "n_real": len(x), "n_fake": len(y)}
     return {"prd_f_beta": {"value": f_value, "std": float(spread[0]), "protocol": protocol},
             "prd_f_inv_beta": {"value": f_inverse, "std": float(spread[1]), "protocol": protocol},
             "prd_curve": {"precision": precision.tolist(), "recall": recall.tolist(), "protocol": protocol}}
+
+
+def _sklearn_version() -> str:
+    import sklearn
+
+    return sklearn.__version__

@@ -1,0 +1,211 @@
+"""``thoughtlab eval``: generative-model metrics from image folders, arrays or saved statistics.
+
+    thoughtlab eval REAL FAKE [--metrics fid,kid,pr,dc] [--extractor auto] [--weights PATH] [--json OUT] [--seed N]
+    thoughtlab eval stats INPUT -o stats.npz [--extractor ...]
+
+One ``eval`` subcommand whose first positional decides the mode: the word ``stats`` selects the
+statistics writer (a real input literally named ``stats`` is passed as ``./stats``); otherwise the
+two positionals are REAL and FAKE.  REAL/FAKE: an image folder, a ``.npy``/``.npz`` of images
+or of (N, d) features, or a ``.npz`` of FID statistics (``mu``, ``sigma``; FID only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from thoughtlab.errors import BadInput, UserError
+from thoughtlab.fileio import atomic_write_json, atomic_writer
+from thoughtlab.metrics import METRICS, evaluate, feature_stats
+from thoughtlab.metrics.extractors import (
+    EXTRACTORS,
+    RESIZE_METHODS,
+    Extractor,
+    get_extractor,
+)
+from thoughtlab.metrics.fid import FidStats
+from thoughtlab.metrics.inputs import (
+    FLOAT_POLICIES,
+    MIXED_POLICIES,
+    FeatureCache,
+    Features,
+    Images,
+    extract_features,
+    load_source,
+    protocol_json,
+)
+from thoughtlab.nets.inception import WEIGHTS_ENV
+from thoughtlab.train import distributed, pick_device
+
+DEFAULT_METRICS = "fid,kid,pr,dc"
+IMAGE_METRICS = ("msssim",)  # computed on the images themselves; every other metric needs features
+
+
+def add_eval_commands(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``eval`` (REAL FAKE, or ``stats INPUT -o OUT``) to a parser's subparsers; returns the ``eval`` parser."""
+    p = subparsers.add_parser("eval", help="metrics (FID, KID, P/R, D/C, IS, PRD, ...) of fake vs real images",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                              usage="thoughtlab eval REAL FAKE [options]\n"
+                                    "       thoughtlab eval stats INPUT -o OUT [options]")
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="REAL FAKE (two inputs to compare), or the word 'stats' and one INPUT")
+    p.add_argument("-o", "--out", help="(stats) the .npz to write: mu, sigma (pytorch-fid format), n, protocol")
+    p.add_argument("--metrics", default=None,
+                   help=f"comma-separated, from {', '.join(METRICS)} (default: {DEFAULT_METRICS}; fid for statistics)")
+    p.add_argument("--extractor", default="auto", choices=("auto",) + EXTRACTORS,
+                   help=f"feature network; auto = inception if --weights or {WEIGHTS_ENV} is set, else digit-cnn")
+    p.add_argument("--weights", help=f"Inception weights file (pytorch-fid's .pth; or set {WEIGHTS_ENV})")
+    p.add_argument("--resize", choices=RESIZE_METHODS, help="resize method (default: the extractor's own)")
+    p.add_argument("--size", type=int, help="input side for random-cnn/pixels (default: native size)")
+    p.add_argument("--mixed", default="error", choices=MIXED_POLICIES,
+                   help="folders with mixed sizes/channels: error, or resize to the most common (default: error)")
+    p.add_argument("--float-policy", default="round", choices=FLOAT_POLICIES,
+                   help="float images in [0,1]: round to uint8 (recorded) or error (default: round)")
+    p.add_argument("--seed", type=int, default=0, help="seeds KID subsets, IS shuffles, PRD k-means, random-cnn")
+    p.add_argument("--batch-size", type=int, default=256, help="images per forward pass (default: 256)")
+    p.add_argument("--device", default="cpu", help="cpu | cuda | auto (default: cpu)")
+    p.add_argument("--cache-dir", help="feature cache folder (default: $THOUGHTLAB_CACHE/features or "
+                                       "~/.cache/thoughtlab/features)")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write cached features")
+    p.add_argument("--json", help="also write results and protocols to this JSON file")
+    p.set_defaults(func=run_eval)
+    return p
+
+
+def run_eval(args: argparse.Namespace) -> None:
+    """Dispatch on the first positional: ``stats`` writes statistics, otherwise REAL FAKE metrics.
+
+    Under ``torchrun`` the ranks share feature extraction; rank 0 alone prints and writes files.
+    """
+    if args.inputs[0] == "stats":
+        if len(args.inputs) != 2 or not args.out:
+            raise UserError("usage: thoughtlab eval stats INPUT -o stats.npz")
+    elif len(args.inputs) != 2:
+        raise UserError(f"thoughtlab eval takes REAL FAKE (got {len(args.inputs)} inputs) or 'stats INPUT -o OUT'")
+    elif args.out:
+        raise UserError("-o/--out belongs to 'thoughtlab eval stats'; use --json OUT to save metric results")
+    joined = not distributed.is_distributed() and distributed.init()
+    try:
+        if args.inputs[0] == "stats":
+            write_stats(args, args.inputs[1], Path(args.out))
+        else:
+            compare(args, *args.inputs)
+    finally:
+        if joined:
+            distributed.cleanup()
+
+
+def choose_extractor(args: argparse.Namespace) -> Extractor:
+    """The --extractor choice; "auto" is inception when weights are given, else the embedded digit CNN."""
+    name = args.extractor
+    if name == "auto":
+        name = "inception" if (args.weights or os.environ.get(WEIGHTS_ENV)) else "digit-cnn"
+    return get_extractor(name, weights=args.weights, resize_method=args.resize, size=args.size, seed=args.seed)
+
+
+Loaded = Images | Features | FidStats
+
+
+def load(source: str, args: argparse.Namespace) -> Loaded:
+    return load_source(source, mixed=args.mixed, float_policy=args.float_policy)
+
+
+def features_of(loaded: Loaded, args: argparse.Namespace, extractor_box: list) -> Features | FidStats:
+    """Features of loaded images (extracted or cached; one extractor shared by both sides), else ``loaded``."""
+    if not isinstance(loaded, Images):
+        return loaded
+    if not extractor_box:
+        extractor_box.append(choose_extractor(args))
+    cache = None if args.no_cache else FeatureCache(args.cache_dir)
+    return extract_features(loaded, extractor_box[0], cache=cache, batch_size=args.batch_size,
+                            device=pick_device(args.device))
+
+
+def _protocol(x: Loaded, source: str) -> dict[str, Any]:
+    if isinstance(x, FidStats):
+        return {"source": source, "saved statistics": True, "n": x.n}
+    return x.protocol if isinstance(x, Features) else x.record
+
+
+def _image_options(names: list[str], real: Loaded, fake: Loaded, fake_feats: Any) -> dict[str, Any]:
+    """Inputs of the metrics that do not use features: IS (fake logits), MS-SSIM (the images)."""
+    options: dict[str, Any] = {}
+    if "is" in names:
+        if not isinstance(fake_feats, Features) or fake_feats.logits is None:
+            raise BadInput("the inception score needs class logits of FAKE images: use --extractor inception or "
+                           "digit-cnn on images (not features or statistics)")
+        options["fake_logits"] = fake_feats.logits
+    if "msssim" in names:
+        if not isinstance(fake, Images):
+            raise BadInput("MS-SSIM diversity needs FAKE as images (a folder or an image array), not features")
+        options["fake_images"] = fake.pixels
+        if isinstance(real, Images):
+            options["real_images"] = real.pixels
+    return options
+
+
+def compare(args: argparse.Namespace, real_source: str, fake_source: str) -> dict[str, Any]:
+    """Compute the metrics of FAKE against REAL, print a table, optionally write JSON; return the record."""
+    real_in, fake_in = load(real_source, args), load(fake_source, args)
+    given_stats = isinstance(real_in, FidStats) or isinstance(fake_in, FidStats)
+    metrics = args.metrics or ("fid" if given_stats else DEFAULT_METRICS)
+    names = [m.strip() for m in metrics.split(",") if m.strip()]
+    extractor_box: list = []
+    if any(name not in IMAGE_METRICS for name in names):
+        real, fake = features_of(real_in, args, extractor_box), features_of(fake_in, args, extractor_box)
+    else:
+        real, fake = real_in, fake_in
+    options = _image_options(names, real_in, fake_in, fake)
+    real_x = real.features if isinstance(real, Features) else real if isinstance(real, FidStats) else None
+    fake_x = fake.features if isinstance(fake, Features) else fake if isinstance(fake, FidStats) else None
+    results = evaluate(real_x, fake_x, metrics=names, seed=args.seed, **options)
+    record = {"metrics": results, "seed": args.seed, "real": _protocol(real, real_source),
+              "fake": _protocol(fake, fake_source)}
+    if distributed.is_main():
+        print_table(record)
+        if args.json:
+            atomic_write_json(args.json, record)
+    return record
+
+
+def _row(key: str, result: dict[str, Any]) -> str | None:
+    if "value" in result:
+        std = f" ± {result['std']:.6g}" if "std" in result else ""
+        real = result.get("real")
+        on_real = f"  (real data: {real['value']:.6g})" if isinstance(real, dict) and "value" in real else ""
+        return f"{key:<16} {result['value']:.6g}{std}{on_real}"
+    if "values" in result:
+        return f"{key:<16} median {float(np.median(result['values'])):.6g} over {len(result['values'])} fakes"
+    return None
+
+
+def print_table(record: dict[str, Any]) -> None:
+    """One line per metric, then where the features came from."""
+    for key, result in record["metrics"].items():
+        row = _row(key, result)
+        if row:
+            print(row)
+    for side in ("real", "fake"):
+        p = record[side]
+        how = p.get("extractor", "saved statistics" if p.get("saved statistics") else "none")
+        resize = f", resize {p['resize']} to {p['size']}" if p.get("resized") else ""
+        print(f"{side}: {p.get('source')} (n={p.get('n')}; features: {how}{resize})")
+
+
+def write_stats(args: argparse.Namespace, source: str, out: Path) -> None:
+    """FID statistics of one input: ``mu``, ``sigma`` (float64), ``n`` and the protocol as a JSON string."""
+    loaded = features_of(load(source, args), args, [])
+    if isinstance(loaded, FidStats):
+        raise BadInput(f"{source} already holds FID statistics; pass images or features")
+    stats = feature_stats(loaded.features, source)
+    if not distributed.is_main():
+        return
+    with atomic_writer(out) as handle:
+        np.savez(handle, mu=stats.mu, sigma=stats.sigma, n=np.int64(stats.n),
+                 protocol=np.array(protocol_json(loaded.protocol)))
+    print(f"{out}: mu {stats.mu.shape}, sigma {stats.sigma.shape} from {stats.n} samples "
+          f"({loaded.protocol.get('extractor')})")

@@ -1,0 +1,290 @@
+"""Evaluation inputs -> uint8 images, precomputed features or saved FID statistics; and a feature cache.
+
+Accepted sources (:func:`load_source`):
+
+* an image folder, read recursively (png, jpg, jpeg, bmp, gif, tif, tiff, webp) in sorted path order
+  with Pillow; an unreadable file is a :class:`BadInput` naming it.  Mixed sizes or channel counts
+  follow an explicit policy: ``"error"`` (default) or ``"resize"`` (every image to the most common
+  size by PIL bicubic, gray to RGB), recorded in the input record;
+* ``.npy`` / ``.npz`` files and numpy arrays or torch tensors: (N, H, W), (N, C, H, W) or (N, H, W, C)
+  images; a 2-D array is taken as precomputed features (N, d); an ``.npz`` holding ``mu`` and
+  ``sigma`` is saved FID statistics (the pytorch-fid/TTUR format);
+* a generator callable ``sample(n) -> images`` (:func:`images_from_generator`).
+
+Float images must lie in [0, 1]; they are converted to uint8 by ``round(255·x)`` (policy ``"round"``,
+recorded) or refused (``"error"``).  Every ``np.load`` uses ``allow_pickle=False``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from thoughtlab.errors import BadInput, UnknownName
+from thoughtlab.fileio import atomic_writer
+from thoughtlab.metrics.extractors import Extractor
+from thoughtlab.metrics.fid import FidStats, load_stats
+from thoughtlab.train import distributed
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+MIXED_POLICIES = ("error", "resize")
+FLOAT_POLICIES = ("round", "error")
+GRAY_MODES = ("1", "L", "LA", "I", "I;16", "F")
+CACHE_ENV = "THOUGHTLAB_CACHE"
+
+
+@dataclass
+class Images:
+    """uint8 images (N, C, H, W) and a JSON-able record of where they came from and how they were converted."""
+
+    pixels: np.ndarray
+    record: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Features:
+    """Features (N, d), optional logits (N, classes) and the protocol (input record + extractor description)."""
+
+    features: np.ndarray
+    logits: np.ndarray | None
+    protocol: dict[str, Any]
+
+
+def _policy(value: str, kind: str, known: tuple[str, ...]) -> str:
+    if value not in known:
+        raise UnknownName(kind, value, known)
+    return value
+
+
+def to_nchw(arr: np.ndarray, name: str) -> np.ndarray:
+    """(N, H, W) -> (N, 1, H, W); (N, H, W, C) with C in {1, 3} -> (N, C, H, W); (N, C, H, W) kept."""
+    if arr.ndim == 3:
+        return arr[:, None]
+    if arr.ndim == 4 and arr.shape[1] in (1, 3):
+        return arr
+    if arr.ndim == 4 and arr.shape[-1] in (1, 3):
+        return np.ascontiguousarray(arr.transpose(0, 3, 1, 2))
+    raise BadInput(f"{name}: shape {arr.shape} is not images (N, H, W), (N, C, H, W) or (N, H, W, C) with 1 or 3 "
+                   "channels, nor features (N, d)")
+
+
+def to_uint8(arr: np.ndarray, name: str, float_policy: str = "round") -> tuple[np.ndarray, str]:
+    """uint8 pixels and the conversion applied ("none", "float [0,1] -> round(255x)", "integer cast")."""
+    _policy(float_policy, "float policy", FLOAT_POLICIES)
+    if arr.dtype == np.uint8:
+        return arr, "none"
+    if arr.dtype.kind in "iu":
+        low, high = int(arr.min()), int(arr.max())
+        if low < 0 or high > 255:
+            raise BadInput(f"{name}: integer pixels span [{low}, {high}], outside 0-255; rescale to uint8")
+        return arr.astype(np.uint8), f"{arr.dtype} -> uint8 (values already 0-255)"
+    if arr.dtype.kind != "f":
+        raise BadInput(f"{name}: dtype {arr.dtype} is not an image type; pass uint8 or float in [0, 1]")
+    if float_policy == "error":
+        raise BadInput(f"{name}: float images given where uint8 is expected; convert them or use --float-policy round")
+    if not np.isfinite(arr).all():
+        raise BadInput(f"{name}: images contain NaN or Inf; fix the generator output")
+    low, high = float(arr.min()), float(arr.max())
+    if low < 0 or high > 1:
+        raise BadInput(f"{name}: float images must lie in [0, 1], got [{low:.3g}, {high:.3g}]; divide 0-255 data by "
+                       "255 or map [-1, 1] by (x+1)/2")
+    return np.rint(arr * 255).astype(np.uint8), "float [0,1] -> uint8 by round(255x)"
+
+
+def images_from_array(data: Any, name: str = "array", float_policy: str = "round") -> Images:
+    """uint8 NCHW :class:`Images` from a numpy array or torch tensor of images."""
+    arr = data.detach().cpu().numpy() if torch.is_tensor(data) else np.asarray(data)
+    if len(arr) == 0:
+        raise BadInput(f"{name}: no images (empty array)")
+    pixels, conversion = to_uint8(to_nchw(arr, name), name, float_policy)
+    return Images(pixels, {"source": name, "n": len(pixels), "dtype": str(arr.dtype), "conversion": conversion})
+
+
+def images_from_generator(sample: Callable[[int], Any], n: int, batch_size: int = 500,
+                          float_policy: str = "round") -> Images:
+    """Call ``sample(k)`` until ``n`` images are collected (the generator seeds itself)."""
+    if n < 1:
+        raise BadInput(f"the generator must be asked for at least one sample, got n={n}")
+    parts, conversions = [], set()
+    while sum(len(p) for p in parts) < n:
+        want = min(batch_size, n - sum(len(p) for p in parts))
+        batch = images_from_array(sample(want), "generator output", float_policy)
+        if len(batch.pixels) != want:
+            raise BadInput(f"sample({want}) returned {len(batch.pixels)} images; it must return exactly n")
+        parts.append(batch.pixels)
+        conversions.add(batch.record["conversion"])
+    name = getattr(sample, "__qualname__", type(sample).__name__)
+    return Images(np.concatenate(parts), {"source": f"generator {name}", "n": n, "conversion": sorted(conversions)})
+
+
+def image_files(folder: Path) -> list[Path]:
+    """Image files under ``folder`` (recursive, sorted by relative path); BadInput when there are none."""
+    if not folder.is_dir():
+        raise BadInput(f"{folder}: not a folder")
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise BadInput(f"{folder}: no image files ({', '.join(IMAGE_SUFFIXES)}) found, recursively")
+    return files
+
+
+def read_image(path: Path) -> Image.Image:
+    """A decoded image in mode L or RGB; BadInput naming the file if it cannot be decoded."""
+    try:
+        with Image.open(path) as img:
+            img.load()
+            return img.convert("L" if img.mode in GRAY_MODES else "RGB") if img.mode not in ("L", "RGB") else img.copy()
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise BadInput(f"{path}: cannot be read as an image ({exc}); delete or replace the file") from exc
+
+
+def _common_shape(images: list[Image.Image], files: list[Path], folder: Path, mixed: str) -> tuple[str, tuple]:
+    """The (mode, size) all images will have; BadInput under policy "error" when they differ."""
+    shapes = Counter((img.mode, img.size) for img in images)
+    if len(shapes) == 1:
+        return next(iter(shapes))
+    if mixed == "error":
+        (a, _), (b, _) = shapes.most_common(2)
+        first = {shape: files[i] for i, shape in reversed(list(enumerate((im.mode, im.size) for im in images)))}
+        raise BadInput(f"{folder}: images differ in size or channels ({a[0]} {a[1][0]}x{a[1][1]} e.g. {first[a].name}, "
+                       f"{b[0]} {b[1][0]}x{b[1][1]} e.g. {first[b].name}); pass --mixed resize to convert all to the "
+                       "most common size (PIL bicubic) and RGB")
+    mode = "RGB" if any(img.mode == "RGB" for img in images) else "L"
+    return mode, Counter(img.size for img in images).most_common(1)[0][0]
+
+
+def load_folder(folder: str | Path, mixed: str = "error") -> Images:
+    """All images under ``folder`` as uint8 (N, C, H, W); mixed shapes per ``mixed`` (MIXED_POLICIES)."""
+    _policy(mixed, "mixed-image policy", MIXED_POLICIES)
+    folder = Path(folder)
+    files = image_files(folder)
+    images = [read_image(path) for path in files]
+    mode, size = _common_shape(images, files, folder, mixed)
+    resized = sum(img.size != size for img in images)
+    converted = sum(img.mode != mode for img in images)
+    images = [img.convert(mode) if img.mode != mode else img for img in images]
+    images = [img.resize(size, Image.Resampling.BICUBIC) if img.size != size else img for img in images]
+    pixels = to_nchw(np.stack([np.asarray(img, dtype=np.uint8) for img in images]), str(folder))
+    record = {"source": str(folder), "n": len(files), "dtype": "uint8", "conversion": "none", "mixed": mixed}
+    if resized or converted:
+        record.update(mixed_target=[3 if mode == "RGB" else 1, size[1], size[0]], resized_files=resized,
+                      channel_converted_files=converted, mixed_resize="PIL bicubic on uint8")
+    return Images(pixels, record)
+
+
+def _array_from_npz(path: Path, data: Any) -> np.ndarray:
+    keys = list(data.files)
+    for key in ("images", "x", "features", "arr_0"):
+        if key in keys:
+            return data[key]
+    if len(keys) == 1:
+        return data[keys[0]]
+    raise BadInput(f"{path}: holds {keys}; store one array, or name it 'images' (or 'features'), or save mu/sigma")
+
+
+def load_array_file(path: Path) -> np.ndarray | FidStats:
+    """The array in a ``.npy``/``.npz`` file, or :class:`FidStats` when the ``.npz`` holds ``mu`` and ``sigma``."""
+    try:
+        if path.suffix == ".npy":
+            return np.load(path, allow_pickle=False)
+        with np.load(path, allow_pickle=False) as data:
+            if {"mu", "sigma"} <= set(data.files):
+                return load_stats(path)
+            return _array_from_npz(path, data)
+    except (OSError, ValueError, EOFError) as exc:
+        raise BadInput(f"{path}: not a readable {path.suffix} file without pickled objects ({exc})") from exc
+
+
+def load_source(source: Any, *, mixed: str = "error", float_policy: str = "round") -> Images | Features | FidStats:
+    """Images, precomputed :class:`Features` (2-D arrays) or :class:`FidStats` from a path, array or tensor."""
+    if isinstance(source, (FidStats, Images, Features)):
+        return source
+    name = "array"
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if path.is_dir():
+            return load_folder(path, mixed)
+        if not path.exists():
+            raise BadInput(f"{path}: no such file or folder")
+        if path.suffix not in (".npy", ".npz"):
+            raise BadInput(f"{path}: expected an image folder, a .npy/.npz array or a .npz of FID statistics")
+        source, name = load_array_file(path), str(path)
+        if isinstance(source, FidStats):
+            return source
+    arr = source.detach().cpu().numpy() if torch.is_tensor(source) else np.asarray(source)
+    if arr.ndim == 2:
+        if arr.dtype.kind not in "fiu":
+            raise BadInput(f"{name}: features of dtype {arr.dtype}; pass numeric (N, d) features")
+        return Features(arr, None, {"source": name, "n": len(arr), "extractor": "none (precomputed features)"})
+    return images_from_array(arr, name, float_policy)
+
+
+def default_cache_dir() -> Path:
+    """THOUGHTLAB_CACHE/features, else ~/.cache/thoughtlab/features."""
+    root = os.environ.get(CACHE_ENV)
+    return Path(root) / "features" if root else Path.home() / ".cache" / "thoughtlab" / "features"
+
+
+def content_hash(pixels: np.ndarray) -> str:
+    """sha256 of the uint8 pixels and their shape."""
+    digest = hashlib.sha256(str(pixels.shape).encode())
+    digest.update(np.ascontiguousarray(pixels).tobytes())
+    return digest.hexdigest()[:32]
+
+
+class FeatureCache:
+    """Features on disk keyed by image content hash and extractor key; atomic writes, ``allow_pickle=False`` reads."""
+
+    def __init__(self, folder: str | Path | None = None):
+        self.folder = Path(folder) if folder is not None else default_cache_dir()
+
+    def path(self, pixels: np.ndarray, extractor: Extractor) -> Path:
+        return self.folder / f"{content_hash(pixels)}-{extractor.cache_key()}.npz"
+
+    def get(self, path: Path) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """Cached (features, logits), or None when absent or unreadable (then it is recomputed)."""
+        if not path.is_file():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                return data["features"], (data["logits"] if "logits" in data.files else None)
+        except (OSError, ValueError, KeyError, EOFError):
+            return None
+
+    def put(self, path: Path, features: np.ndarray, logits: np.ndarray | None) -> None:
+        arrays = {"features": features} if logits is None else {"features": features, "logits": logits}
+        with atomic_writer(path) as handle:
+            np.savez(handle, **arrays)
+
+
+def extract_features(images: Images, extractor: Extractor, *, cache: FeatureCache | None = None,
+                     batch_size: int = 256, device: str | torch.device = "cpu") -> Features:
+    """Features (and logits) of ``images`` by ``extractor``, read from / written to ``cache`` when given.
+
+    Under ``torchrun`` the ranks share the extraction (:meth:`Extractor.extract`), use the cache only
+    when every rank finds the entry, and rank 0 alone writes it.
+    """
+    protocol = {**images.record, **extractor.describe(images.pixels.shape)}
+    path = cache.path(images.pixels, extractor) if cache is not None else None
+    hit = cache.get(path) if cache is not None else None
+    if distributed.all_reduce_mean(float(hit is not None)) == 1.0:  # under torchrun: every rank hit, or all compute
+        return Features(hit[0], hit[1], {**protocol, "cache": "hit"})
+    features, logits = extractor.extract(images.pixels, batch_size=batch_size, device=device)
+    if cache is not None and distributed.is_main():
+        cache.put(path, features, logits)
+    distributed.barrier()
+    return Features(features, logits, {**protocol, "cache": "stored" if cache is not None else "off"})
+
+
+def protocol_json(protocol: dict[str, Any]) -> str:
+    """The protocol as compact JSON (stored next to statistics)."""
+    return json.dumps(protocol, sort_keys=True, default=str)
