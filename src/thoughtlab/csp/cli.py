@@ -35,6 +35,40 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         print(f"wrote {out / 'mr2.json'} and {out / 'miss_rate.png'}")
 
 
+def cmd_train(args: argparse.Namespace) -> None:
+    """Train a detector (CSP by default) with a preset and/or a JSON config; see thoughtlab.csp.training."""
+    from thoughtlab.csp.training import (
+        load_config,
+        open_datasets,
+        seeded_detector,
+        train_detector,
+    )
+    from thoughtlab.train import distributed
+
+    cfg = load_config(args.config, args.preset)
+    distributed.init()
+    main = distributed.is_main()
+    try:
+        out = Path(args.out)
+        train, val = open_datasets(args.dataset, cfg, out)
+        result = train_detector(seeded_detector(cfg.detector, cfg.seed), train, cfg, out, val=val, resume=args.resume)
+    finally:
+        distributed.cleanup()
+    if main:
+        best = "n/a" if result.best_val_mr2 is None else f"{100 * result.best_val_mr2:.2f}% at step {result.best_step}"
+        print(f"trained {result.steps} steps in {result.seconds:.1f} s; best val MR-2 (Reasonable): {best}")
+        print(f"wrote {out / 'model.pt'} (final teacher), {out / 'metrics.jsonl'}"
+              + (f", {out / 'best.pt'} (best on val)" if result.best_step is not None else ""))
+
+
+def cmd_detect(args: argparse.Namespace) -> None:
+    """Detect people in an image or a folder; write drawn PNGs and COCO-results detections.json."""
+    from thoughtlab.csp.inference import detect_files
+
+    results = detect_files(args.weights, args.images, args.out, args.score_threshold, args.aspect, args.gt)
+    print(f"{len(results)} detections; wrote {Path(args.out) / 'detections.json'} and the drawn images")
+
+
 def add_csp_commands(sub: argparse._SubParsersAction) -> None:
     """Add ``csp`` and its subcommands to the top-level parser's subparsers."""
     csp = sub.add_parser("csp", help="CSP pedestrian detection (Liu et al., CVPR 2019)")
@@ -49,3 +83,23 @@ def add_csp_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fppi-points", default="exact", help="exact (10^(-2:0.25:0), default) | rounded (official Python list)")
     p.add_argument("--out", help="folder for mr2.json and miss_rate.png")
     p.set_defaults(func=cmd_evaluate)
+
+    p = commands.add_parser("train", help="train CSP (EMA teacher, paper augmentation, checkpoints, torchrun DDP)")
+    p.add_argument("config", nargs="?", help="JSON object of TrainConfig fields applied over the preset")
+    p.add_argument("--dataset", default="synthetic",
+                   help="folder with train_gt.json + images/train (val_gt.json optional), or 'synthetic' "
+                        "(generated into OUT/data when missing; default)")
+    p.add_argument("--preset", default="quick", help="smoke | quick (default) | full")
+    p.add_argument("--out", default="csp-train", help="output folder (checkpoint.pt, model.pt, best.pt, metrics.jsonl)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    p.set_defaults(func=cmd_train)
+
+    p = commands.add_parser("detect", help="detect people; PNGs with boxes + detections.json (COCO results)")
+    p.add_argument("images", help="an image (PNG/JPG) or a folder of them")
+    p.add_argument("--weights", required=True, help="model.pt or best.pt written by 'thoughtlab csp train'")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--score-threshold", type=float, default=0.1, help="minimum center score (default 0.1)")
+    p.add_argument("--aspect", type=float, help="box width/height ratio (default: the model's, 0.41)")
+    p.add_argument("--gt", help="COCO-style json whose images[].id/file_name give image_id "
+                                "(default: 1-based position in sorted file order; see image_ids.json)")
+    p.set_defaults(func=cmd_detect)
