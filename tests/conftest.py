@@ -83,3 +83,9 @@ class FigureRecorder:
 @pytest.fixture
 def figures():
     return FigureRecorder()
+
+
+@pytest.fixture
+def torchrun():
+    """The torchrun command of this interpreter (``python -m torch.distributed.run``)."""
+    return [sys.executable, "-m", "torch.distributed.run"]

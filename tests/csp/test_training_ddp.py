@@ -2,10 +2,7 @@
 
 import json
 import os
-import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -13,19 +10,12 @@ import torch
 from thoughtlab.csp.training import load_detector
 
 
-def torchrun() -> list[str]:
-    beside = Path(sys.executable).with_name("torchrun")
-    if beside.exists():
-        return [str(beside)]
-    return [shutil.which("torchrun")] if shutil.which("torchrun") else [sys.executable, "-m", "torch.distributed.run"]
-
-
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch built without torch.distributed")
-def test_two_process_training_writes_one_run(tmp_path):
+def test_two_process_training_writes_one_run(tmp_path, torchrun):
     config = tmp_path / "cfg.json"
     config.write_text(json.dumps({"steps": 2, "val_every": 2, "checkpoint_every": 2}))
     out = tmp_path / "run"
-    command = [*torchrun(), "--standalone", "--nproc_per_node=2", "-m", "thoughtlab.cli", "csp", "train", str(config),
+    command = [*torchrun, "--standalone", "--nproc_per_node=2", "-m", "thoughtlab.cli", "csp", "train", str(config),
                "--preset", "smoke", "--out", str(out)]
     done = subprocess.run(command, check=False, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True,
                           timeout=180)

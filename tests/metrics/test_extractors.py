@@ -179,15 +179,14 @@ distributed.cleanup()
 
 
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch built without torch.distributed")
-def test_torchrun_extraction_equals_one_process(tmp_path, digits):
+def test_torchrun_extraction_equals_one_process(tmp_path, digits, torchrun):
     import os
     import subprocess
-    import sys
 
     images = np.concatenate([digits[0][:40], np.repeat(digits[0][40:70], 2, axis=2)[:, :, :28]])
     np.save(tmp_path / "images.npy", images)
     (tmp_path / "worker.py").write_text(WORKER)
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+    command = [*torchrun, "--standalone", "--nproc_per_node=2",
                str(tmp_path / "worker.py"), str(tmp_path)]
     done = subprocess.run(command, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, check=False,
                           timeout=120)

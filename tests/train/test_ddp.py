@@ -1,9 +1,6 @@
 import json
 import os
-import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -12,17 +9,10 @@ from thoughtlab.train import load_checkpoint
 from thoughtlab.train.ddp_check import train_tiny
 
 
-def torchrun() -> list[str]:
-    beside = Path(sys.executable).with_name("torchrun")
-    if beside.exists():
-        return [str(beside)]
-    return [shutil.which("torchrun")] if shutil.which("torchrun") else [sys.executable, "-m", "torch.distributed.run"]
-
-
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch built without torch.distributed")
-def test_two_processes_match_one_process_with_the_same_global_batch(tmp_path):
+def test_two_processes_match_one_process_with_the_same_global_batch(tmp_path, torchrun):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    command = [*torchrun(), "--standalone", "--nproc_per_node=2", "-m", "thoughtlab.train.ddp_check", str(tmp_path),
+    command = [*torchrun, "--standalone", "--nproc_per_node=2", "-m", "thoughtlab.train.ddp_check", str(tmp_path),
                "--steps", "20", "--batch-size", "32"]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
