@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from thoughtlab.csp.model import PAD_MULTIPLE
+from thoughtlab.csp.model import check_detector_input
 from thoughtlab.errors import BadInput
 from thoughtlab.nets.resnet import ResNet, load_backbone_weights
 
@@ -90,11 +90,7 @@ class AnchorNet(nn.Module):
         nn.init.constant_(self.cls_head[-1].bias, -math.log((1 - PRIOR) / PRIOR))
 
     def forward(self, images: torch.Tensor) -> AnchorOutput:
-        if images.ndim != 4 or images.shape[1] != 3:
-            raise BadInput(f"the anchor detector expects images (N, 3, H, W), got {tuple(images.shape)}")
-        h, w = images.shape[-2:]
-        if h % PAD_MULTIPLE or w % PAD_MULTIPLE:
-            raise BadInput(f"input sides must be multiples of {PAD_MULTIPLE}, got {h}x{w}; use pad_to_multiple")
+        check_detector_input(images, "the anchor detector")
         _, c3, c4, c5 = self.backbone(images)
         p4 = self.lateral4(c4) + self.lateral5(c5)
         p3 = self.smooth(self.lateral3(c3) + F.interpolate(p4, size=c3.shape[-2:], mode="nearest"))

@@ -119,15 +119,20 @@ class CSP(nn.Module):
         nn.init.constant_(self.center_head.bias, -math.log((1 - CENTER_PRIOR) / CENTER_PRIOR))
 
     def forward(self, images: torch.Tensor) -> CSPOutput:
-        if images.ndim != 4 or images.shape[1] != 3:
-            raise BadInput(f"CSP expects images of shape (N, 3, H, W), got {tuple(images.shape)}")
-        h, w = images.shape[-2:]
-        if h % PAD_MULTIPLE or w % PAD_MULTIPLE:
-            raise BadInput(f"CSP input sides must be multiples of {PAD_MULTIPLE}, got {h}x{w}; use pad_to_multiple")
+        check_detector_input(images, "CSP")
         _, c3, c4, c5 = self.backbone(images)
         fused = torch.cat([self.norm3(self.up3(c3)), self.norm4(self.up4(c4)), self.norm5(self.up5(c5))], dim=1)
         features = self.fuse(fused)
         return CSPOutput(self.center_head(features), self.scale_head(features), self.offset_head(features))
+
+
+def check_detector_input(images: torch.Tensor, detector: str) -> None:
+    """A detector's batch must be (N, 3, H, W) with H and W multiples of ``PAD_MULTIPLE``."""
+    if images.ndim != 4 or images.shape[1] != 3:
+        raise BadInput(f"{detector} expects images of shape (N, 3, H, W), got {tuple(images.shape)}")
+    h, w = images.shape[-2:]
+    if h % PAD_MULTIPLE or w % PAD_MULTIPLE:
+        raise BadInput(f"{detector} input sides must be multiples of {PAD_MULTIPLE}, got {h}x{w}; use pad_to_multiple")
 
 
 def pad_to_multiple(images: torch.Tensor, multiple: int = PAD_MULTIPLE, value: float = 0.0
