@@ -131,8 +131,7 @@ def execute(
         outcomes = []
         for seed in seeds:
             seed_everything(seed)
-            context = LocalContext(seed, scale, run_dir / f"seed{seed}", torch_device)
-            context.metrics_path = run_dir / "metrics.jsonl"
+            context = LocalContext(seed, scale, run_dir / f"seed{seed}", torch_device, run_dir / "metrics.jsonl")
             outcomes.append(study.run(config, context))
         figures = FigureDir(run_dir / "figures")
         study.plot(config, outcomes, figures)

@@ -72,13 +72,15 @@ def show_progress() -> bool:
 class LocalContext:
     """The :class:`thoughtlab.study.RunContext` of one seed of one run."""
 
-    def __init__(self, seed: int, scale: str, run_dir: Path, device: str | torch.device = "cpu"):
+    def __init__(self, seed: int, scale: str, run_dir: Path, device: str | torch.device = "cpu",
+                 metrics_path: Path | None = None):
+        """``run_dir`` holds this seed's files; ``metrics_path`` (default ``run_dir/metrics.jsonl``) may be shared by seeds."""
         self.seed = seed
         self.scale = scale
         self.device = torch.device(device)
         self.run_dir = Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        self.metrics_path = self.run_dir / "metrics.jsonl"
+        self.metrics_path = Path(metrics_path) if metrics_path is not None else self.run_dir / "metrics.jsonl"
 
     def log(self, step: int | None = None, **scalars: float) -> None:
         """Append one line ``{"seed", "step", "time", **scalars}`` to metrics.jsonl."""
