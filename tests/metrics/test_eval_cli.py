@@ -104,3 +104,69 @@ def test_wired_into_the_thoughtlab_command(arrays, capsys):
     assert main(["eval", str(arrays / "real.npy"), "--no-cache"]) == 2
     assert "REAL FAKE" in capsys.readouterr().err
     assert main(["eval", str(arrays / "real.npy"), str(arrays / "fake.npy"), "--metrics", "fid", "--no-cache"]) == 0
+
+
+SAMPLER = """
+import numpy as np
+
+def sample(n):
+    rng = np.random.default_rng(n)
+    return rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+
+def wrong(n):
+    return [1, 2, 3]
+"""
+
+
+def test_a_generator_as_fake_through_the_thoughtlab_command(arrays, capsys):
+    from thoughtlab.cli import main
+
+    (arrays / "sampler.py").write_text(SAMPLER)
+    spec, out = f"{arrays / 'sampler.py'}:sample", arrays / "g.json"
+    args = [str(arrays / "real.npy"), spec, "--metrics", "fid,msssim", "--no-cache", "--json", str(out)]
+    assert main(["eval", *args, "--samples", "30", "--batch-size", "8"]) == 0
+    record = json.loads(out.read_text())
+    assert record["fake"]["source"] == f"generator {spec}" and record["fake"]["n"] == 30
+    assert record["metrics"]["msssim"]["protocol"]["n_fake"] == 30
+    capsys.readouterr()
+    assert main(["eval", *args]) == 2
+    assert "is a generator; pass --samples N" in capsys.readouterr().err
+    assert main(["eval", str(arrays / "real.npy"), f"{arrays / 'sampler.py'}:wrong", "--samples", "3"]) == 2
+    assert "returned a list" in capsys.readouterr().err
+    assert main(["eval", str(arrays / "real.npy"), f"{arrays / 'sampler.py'}:absent", "--samples", "3"]) == 2
+    assert "has no attribute 'absent'" in capsys.readouterr().err
+    assert main(["eval", str(arrays / "real.npy"), f"{arrays / 'nofile.py'}:sample", "--samples", "3"]) == 2
+    assert "nofile.py not found" in capsys.readouterr().err
+    assert main(["eval", str(arrays / "real.npy"), str(arrays / "fake.npy"), "--samples", "3"]) == 2
+    assert "--samples applies to generator inputs" in capsys.readouterr().err
+    assert main(["eval", str(arrays / "real.npy"), spec, "--samples", "0"]) == 2
+    assert "--samples must be at least 1" in capsys.readouterr().err
+
+
+def test_a_folder_named_like_a_generator_is_read_as_a_folder(arrays, capsys):
+    from PIL import Image
+
+    from thoughtlab.cli import main
+
+    folder = arrays / "sampler.py:sample"  # exists, so it is a folder even though it reads as a generator spec
+    folder.mkdir()
+    for index, image in enumerate(np.load(arrays / "fake.npy")[:, 0]):
+        Image.fromarray(image).save(folder / f"{index:02d}.png")
+    assert main(["eval", str(arrays / "real.npy"), str(folder), "--metrics", "fid", "--no-cache",
+                 "--json", str(arrays / "d.json")]) == 0
+    record = json.loads((arrays / "d.json").read_text())
+    assert record["fake"]["source"] == str(folder) and record["fake"]["n"] == 40
+
+
+def test_table_explains_the_kid_and_gs_spreads(tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    np.save(tmp_path / "r.npy", rng.normal(size=(80, 4)))
+    np.save(tmp_path / "f.npy", rng.normal(size=(80, 4)) + 0.5)
+    run(str(tmp_path / "r.npy"), str(tmp_path / "f.npy"), "--metrics", "kid,gs", "--json", str(tmp_path / "o.json"))
+    printed = capsys.readouterr().out
+    kid_line = next(line for line in printed.splitlines() if line.startswith("kid"))
+    gs_line = next(line for line in printed.splitlines() if line.startswith("gs"))
+    assert "± 0 (every KID subset is the whole set" in kid_line
+    assert " ± " in gs_line and "bootstrap over 100 landmark iterations" in gs_line
+    record = json.loads((tmp_path / "o.json").read_text())["metrics"]
+    assert record["gs"]["std"] > 0 and record["gs"]["protocol"]["bootstrap"] == 200

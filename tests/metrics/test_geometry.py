@@ -4,8 +4,19 @@ import numpy as np
 import pytest
 
 from thoughtlab.errors import BadInput
-from thoughtlab.metrics import compute_geometry_score, compute_rlts, evaluate, geometry_score_from_rlts
-from thoughtlab.metrics.geometry import landmark_distances, relative_living_times, usable_table, witness_persistence
+from thoughtlab.metrics import (
+    compute_geometry_score,
+    compute_rlts,
+    evaluate,
+    geometry_score_from_rlts,
+)
+from thoughtlab.metrics.geometry import (
+    bootstrap_geometry_scores,
+    landmark_distances,
+    relative_living_times,
+    usable_table,
+    witness_persistence,
+)
 
 TOY = {"landmarks": 32, "gamma": 1 / 8, "i_max": 10}  # the reference notebook's circle-vs-disc settings
 
@@ -71,7 +82,35 @@ def test_gamma_policy_is_recorded_and_evaluate_dispatches():
     assert result["protocol"]["gamma"] == {"real": 100 / 640000, "fake": 80 / 640000}
     assert len(result["mrlt_real"]) == 100
     via_evaluate = evaluate(x, y, metrics=["gs"], gs_landmarks=16, gs_iterations=3)
-    assert via_evaluate["gs"] == result
+    assert via_evaluate["gs"] == result and "std" in result
+    fewer = evaluate(x, y, metrics=["gs"], gs_landmarks=16, gs_iterations=3, gs_bootstrap=20)
+    assert fewer["gs"]["protocol"]["bootstrap"] == 20 and fewer["gs"]["value"] == result["value"]
+
+
+def test_spread_shrinks_with_iterations_and_is_seeded():
+    rng = np.random.default_rng(5)
+    circle, disc = _circle(200, rng), _disc(200, rng)
+    toy = {**TOY, "landmarks": 16}
+    few, many = (compute_geometry_score(circle, disc, iterations=n, seed=3, **toy) for n in (8, 128))
+    assert 0 < many["std"] < 0.5 * few["std"]  # Monte Carlo error of the MRLT: about 1/sqrt(iterations)
+    assert many["protocol"]["bootstrap"] == 200 and many["protocol"]["bootstrap_seed"] == 5
+    assert "bootstrap" in many["protocol"]["spread_kind"]
+    assert few == compute_geometry_score(circle, disc, iterations=8, seed=3, **toy)
+    rlts_real, rlts_fake = compute_rlts(circle, iterations=8, **toy), compute_rlts(disc, iterations=8, seed=1, **toy)
+    draws = [bootstrap_geometry_scores(rlts_real, rlts_fake, 50, np.random.default_rng(s)) for s in (0, 0, 1)]
+    assert np.array_equal(draws[0], draws[1]) and not np.array_equal(draws[0], draws[2])
+    no_spread = compute_geometry_score(circle, disc, iterations=8, seed=3, bootstrap=0, **toy)
+    assert "std" not in no_spread and "bootstrap" not in no_spread["protocol"]
+    assert no_spread["value"] == few["value"]
+
+
+def test_spread_is_zero_only_when_every_iteration_agrees():
+    point = np.ones((40, 3))  # all samples equal: α_max = 0, every iteration's RLT is e0
+    result = compute_geometry_score(point, point.copy(), landmarks=8, iterations=5)
+    assert result["value"] == 0.0 and result["std"] == 0.0
+    rng = np.random.default_rng(6)
+    against_a_disc = compute_geometry_score(point[:, :2], _disc(100, rng), iterations=10, **TOY)
+    assert against_a_disc["std"] > 0  # the disc's iterations differ, so resampling them moves GS
 
 
 def test_geometry_bad_inputs():
@@ -91,3 +130,10 @@ def test_geometry_bad_inputs():
         compute_rlts(x[:, 0])
     with pytest.raises(BadInput, match="workers must be an integer"):
         compute_rlts(x, landmarks=8, workers=0)
+    with pytest.raises(BadInput, match="bootstrap must be an integer >= 0"):
+        compute_geometry_score(x, x, landmarks=8, bootstrap=-1)
+    with pytest.raises(BadInput, match="spread needs bootstrap >= 2 and iterations >= 2.*bootstrap=0"):
+        compute_geometry_score(x, x, landmarks=8, bootstrap=1)
+    with pytest.raises(BadInput, match="iterations=1\\); raise them"):
+        compute_geometry_score(x, x, landmarks=8, iterations=1)
+    assert "std" not in compute_geometry_score(x, x, landmarks=8, iterations=1, bootstrap=0)

@@ -1,5 +1,7 @@
 """Evaluation inputs (folders, arrays, generators, statistics) and the feature cache."""
 
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -123,6 +125,74 @@ def test_generator_is_sampled_in_batches():
     assert images.record["source"].startswith("generator")
     with pytest.raises(BadInput, match="exactly n"):
         images_from_generator(lambda n: np.zeros((n + 1, 1, 2, 2), np.uint8), 2)
+    with pytest.raises(BadInput, match="returned a NoneType; it must return a numpy array or torch tensor"):
+        images_from_generator(lambda n: None, 2)
+    with pytest.raises(BadInput, match="returned shape \\(2, 4\\); it must return images"):
+        images_from_generator(lambda n: np.zeros((n, 4), np.uint8), 2)
+    with pytest.raises(BadInput, match="failed on sample\\(2\\): ZeroDivisionError"):
+        images_from_generator(lambda n: 1 / 0, 2)
+    with pytest.raises(BadInput, match="float images must lie in \\[0, 1\\]"):
+        images_from_generator(lambda n: np.full((n, 4, 4), 3.0), 2)
+
+
+GENERATOR_FILE = """
+import numpy as np
+from tl_gen_helper import SIDE  # a sibling module: the file's folder is importable while it loads
+
+def sample(n):
+    return np.random.default_rng(n).random((n, SIDE, SIDE))  # floats in [0, 1): rounded to uint8
+
+NOT_CALLABLE = 3
+"""
+
+
+@pytest.fixture
+def generator_file(tmp_path):
+    (tmp_path / "tl_gen_helper.py").write_text("SIDE = 6\n")
+    path = tmp_path / "tl_gen.py"
+    path.write_text(GENERATOR_FILE)
+    yield path
+    for name in ("tl_gen", "tl_gen_helper"):  # imported by name in the tests: leave no trace in sys.modules
+        sys.modules.pop(name, None)
+
+
+def test_generator_specs_load_files_and_modules(generator_file, tmp_path, monkeypatch):
+    images = load_source(f"{generator_file}:sample", samples=5, batch_size=2)
+    assert images.pixels.shape == (5, 1, 6, 6) and images.pixels.dtype == np.uint8
+    assert images.record["source"] == f"generator {generator_file}:sample"
+    assert images.record["conversion"] == ["float [0,1] -> uint8 by round(255x)"]
+    monkeypatch.chdir(tmp_path)  # package.module:function, importable from the working folder
+    by_module = load_source("tl_gen:sample", samples=5, batch_size=2)
+    assert np.array_equal(by_module.pixels, images.pixels)
+
+
+def test_an_existing_path_with_a_colon_is_a_path(tmp_path):
+    folder = tmp_path / "gen:sample"
+    save_image(folder / "a.png", value=7)
+    images = load_source(str(folder))
+    assert images.pixels.shape == (1, 1, 6, 5) and images.record["source"] == str(folder)
+
+
+def test_generator_spec_errors(generator_file, tmp_path):
+    spec = f"{generator_file}:sample"
+    with pytest.raises(BadInput, match="is a generator; pass --samples N"):
+        load_source(spec)
+    with pytest.raises(BadInput, match="generator file .*nope.py not found"):
+        load_source(f"{tmp_path / 'nope.py'}:sample", samples=2)
+    with pytest.raises(BadInput, match="has no attribute 'missing'; define def missing\\(n\\)"):
+        load_source(f"{generator_file}:missing", samples=2)
+    with pytest.raises(BadInput, match="NOT_CALLABLE is a int, not a callable"):
+        load_source(f"{generator_file}:NOT_CALLABLE", samples=2)
+    with pytest.raises(BadInput, match="cannot import module 'no_such_module_xyz'"):
+        load_source("no_such_module_xyz:sample", samples=2)
+    broken = tmp_path / "broken.py"
+    broken.write_text("raise RuntimeError('boom')\n")
+    with pytest.raises(BadInput, match="importing .*broken.py failed: RuntimeError: boom"):
+        load_source(f"{broken}:sample", samples=2)
+    with pytest.raises(BadInput, match="at least one sample, got n=0"):
+        load_source(spec, samples=0)
+    with pytest.raises(BadInput, match="no such file or folder"):
+        load_source(str(tmp_path / "dir with space:x"))  # not a module name nor a .py file: just a missing path
 
 
 def test_feature_cache_hits_misses_and_recovers(tmp_path):

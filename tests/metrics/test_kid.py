@@ -11,9 +11,9 @@ from thoughtlab.metrics import compute_kid
 def _direct_mmd2(x, y):
     """The unbiased MMD² of the notes, written out with full float64 kernel matrices."""
     d, m = x.shape[1], len(x)
-    kernel = lambda a, b: (a @ b.T / d + 1.0) ** 3  # noqa: E731
+    kernel = lambda a, b: (a @ b.T / d + 1.0) ** 3
     k_xx, k_yy, k_xy = kernel(x, x), kernel(y, y), kernel(x, y)
-    off = lambda k: k.sum() - np.trace(k)  # noqa: E731
+    off = lambda k: k.sum() - np.trace(k)
     return (off(k_xx) + off(k_yy)) / (m * (m - 1)) - 2 * k_xy.sum() / m ** 2
 
 
@@ -62,3 +62,46 @@ def test_kid_bad_inputs():
     bad[7, 2] = np.nan
     with pytest.raises(BadInput, match="first: row 7"):
         compute_kid(x, bad)
+
+
+def _kid_recomputing_every_subset(x, y, subsets, m, seed):
+    """The estimator with every subset's kernels recomputed (the loop the shortcut must reproduce)."""
+    from thoughtlab.metrics.kid import unbiased_mmd2
+
+    rng, values = np.random.default_rng(seed), []
+    for _ in range(subsets):
+        real_rows = torch.from_numpy(np.sort(rng.choice(len(x), m, replace=False)))
+        fake_rows = torch.from_numpy(np.sort(rng.choice(len(y), m, replace=False)))
+        values.append(unbiased_mmd2(torch.from_numpy(x)[real_rows], torch.from_numpy(y)[fake_rows], 3,
+                                    1.0 / x.shape[1], 1.0))
+    return float(np.mean(values)), float(np.std(values))
+
+
+@pytest.mark.parametrize("n_real, n_fake, m", [(120, 120, 1000), (120, 150, 1000), (150, 120, 1000), (150, 130, 60)])
+def test_whole_set_shortcut_is_bit_identical_to_recomputing_every_subset(n_real, n_fake, m):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((n_real, 32)).astype(np.float32)
+    y = (rng.standard_normal((n_fake, 32)) + 0.2).astype(np.float32)
+    result = compute_kid(x, y, subsets=7, subset_size=m, seed=11)
+    mean, std = _kid_recomputing_every_subset(x, y, 7, min(m, n_real, n_fake), 11)
+    if result["protocol"]["subsets_identical"]:  # one repeated value: exact zero std, mean equal to rounding
+        assert n_real == n_fake == result["protocol"]["subset_size"]
+        assert result["std"] == 0.0 and std <= 1e-12 * abs(mean)
+        assert result["value"] == pytest.approx(mean, rel=1e-12, abs=0)
+    else:
+        assert (result["value"], result["std"]) == (mean, std)  # bit for bit
+
+
+def test_whole_sets_compute_each_kernel_once(monkeypatch):
+    from thoughtlab.metrics import kid
+
+    calls = []
+    original = kid.polynomial_kernel_sums
+    monkeypatch.setattr(kid, "polynomial_kernel_sums", lambda *a: calls.append(len(a[0])) or original(*a))
+    rng = np.random.default_rng(6)
+    x, y = rng.standard_normal((100, 8)), rng.standard_normal((100, 8))
+    result = compute_kid(x, y, subsets=50)  # subset_size 1000 is capped at N = M = 100: every subset is everything
+    assert len(calls) == 3 and result["std"] == 0.0 and result["protocol"]["subsets_identical"]
+    calls.clear()
+    compute_kid(x, np.concatenate([y, y]), subsets=50)  # fake larger: only the real within-set sum is shared
+    assert len(calls) == 1 + 2 * 50

@@ -9,7 +9,12 @@ import torch.nn.functional as F
 
 from thoughtlab.errors import BadInput, UnknownName
 from thoughtlab.metrics import compute_msssim_diversity, evaluate, ms_ssim
-from thoughtlab.metrics.msssim import WANG_WEIGHTS, gaussian_taps, pyramid_plan, ssim_terms
+from thoughtlab.metrics.msssim import (
+    WANG_WEIGHTS,
+    gaussian_taps,
+    pyramid_plan,
+    ssim_terms,
+)
 
 
 def _blobs(n, size, rng, channels=1, width=(2.0, 6.0)):
@@ -95,11 +100,35 @@ def test_within_class_protocol_flags_a_collapsed_generator():
     bad = compute_msssim_diversity(collapsed, real, fake_labels=real_labels, real_labels=real_labels, seed=0)
     assert bad["value"] > 0.9 > good["real"]["value"] + 0.2
     assert abs(good["value"] - good["real"]["value"]) < 0.1
-    assert bad["classes_as_diverse_as_real"] == 0.0
+    assert bad["classes_as_diverse_as_real"] == 0.0 and bad["classes_below_real_max"] == 0.0
+    assert good["real_max_msssim"] == max(good["real"]["per_class"].values()) < 0.9
     assert sorted(bad["per_class"]) == [0, 1, 2]
     protocol = bad["protocol"]
     assert protocol["window_per_scale"] == [11, 11, 7, 3, 1] and protocol["pairs_per_class"] == 100
     assert protocol["input"] == "uint8" and protocol["small_images"] == "shrink_window"
+
+
+def test_fraction_of_fake_classes_below_the_real_maximum():
+    rng = np.random.default_rng(10)
+    real, real_labels = _blobs(150, 28, rng), np.repeat(np.arange(3), 50)
+    noise = rng.integers(0, 256, size=(80, 1, 28, 28), dtype=np.uint8)  # independent noise: MS-SSIM near 0
+    copies = np.repeat(_blobs(2, 28, rng), 40, axis=0)  # two classes of 40 identical copies: MS-SSIM 1
+    fake, fake_labels = np.concatenate([noise, copies]), np.repeat([0, 1, 2, 3], 40)
+    result = compute_msssim_diversity(fake, real, fake_labels=fake_labels, real_labels=real_labels, pairs=30)
+    assert result["per_class"][2] == pytest.approx(1.0, abs=1e-12) and result["per_class"][0] < 0.1
+    assert result["real_max_msssim"] == max(result["real"]["per_class"].values())
+    assert 0.1 < result["real_max_msssim"] < 0.9
+    assert result["classes_below_real_max"] == 0.5  # the two noise classes, not the two copy classes
+    # a real class of identical copies raises the threshold to 1: now every class except the copies is below
+    real_with_copies = np.concatenate([real, np.repeat(_blobs(1, 28, rng), 20, axis=0)])
+    labels_with_copies = np.r_[real_labels, np.full(20, 3)]
+    loose = compute_msssim_diversity(fake[:80], real_with_copies, fake_labels=fake_labels[:80],
+                                     real_labels=labels_with_copies, pairs=30)
+    assert loose["real_max_msssim"] == pytest.approx(1.0, abs=1e-12) and loose["classes_below_real_max"] == 1.0
+    unlabelled = compute_msssim_diversity(noise, real, pairs=30)  # one class per side: the real mean is the max
+    assert unlabelled["real_max_msssim"] == unlabelled["real"]["value"]
+    assert unlabelled["classes_below_real_max"] == 1.0 and "classes_as_diverse_as_real" not in unlabelled
+    assert "real_max_msssim" not in compute_msssim_diversity(noise, pairs=30)  # nothing to compare without real
 
 
 def test_all_pairs_protocol_and_seeds_bit_for_bit():
@@ -110,6 +139,7 @@ def test_all_pairs_protocol_and_seeds_bit_for_bit():
     assert first == compute_msssim_diversity(torch.from_numpy(fake), torch.from_numpy(real), seed=1, **kwargs)
     assert first["value"] != compute_msssim_diversity(fake, real, seed=2, **kwargs)["value"]
     assert len(first["per_batch"]) == 3 and first["protocol"]["batch_size"] == 32
+    assert "classes_below_real_max" not in first  # a per-class comparison; all_pairs has no classes
     assert first["value"] > first["real"]["value"]  # narrower blobs of one width: less diverse than the real set
 
 

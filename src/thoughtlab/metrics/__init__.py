@@ -17,20 +17,64 @@ from typing import Any
 
 from thoughtlab.errors import BadInput, UnknownName
 from thoughtlab.metrics.checks import SmallSampleWarning, as_matrix, same_dim
-from thoughtlab.metrics.fid import FidStats, compute_fid, feature_stats, frechet_distance, load_stats, save_stats
-from thoughtlab.metrics.geometry import compute_geometry_score, compute_rlts, geometry_score_from_rlts
+from thoughtlab.metrics.fid import (
+    FidStats,
+    compute_fid,
+    feature_stats,
+    frechet_distance,
+    load_stats,
+    save_stats,
+)
+from thoughtlab.metrics.geometry import (
+    compute_geometry_score,
+    compute_rlts,
+    geometry_score_from_rlts,
+)
 from thoughtlab.metrics.inception_score import compute_inception_score
 from thoughtlab.metrics.kid import compute_kid
 from thoughtlab.metrics.knn import compute_knn
 from thoughtlab.metrics.msssim import compute_msssim_diversity, ms_ssim
-from thoughtlab.metrics.prd import compute_prd, compute_prd_from_features, prd_to_max_f_beta_pair
-from thoughtlab.metrics.skill import Rating, glicko2_update, play_tournament, plot_skill, rate_period
+from thoughtlab.metrics.prd import (
+    compute_prd,
+    compute_prd_from_features,
+    prd_to_max_f_beta_pair,
+)
+from thoughtlab.metrics.skill import (
+    Rating,
+    glicko2_update,
+    play_tournament,
+    plot_skill,
+    rate_period,
+)
 
-__all__ = ["evaluate", "METRICS", "OPTIONS", "compute_fid", "feature_stats", "frechet_distance", "FidStats",
-           "load_stats", "save_stats", "compute_kid", "compute_knn", "compute_prd_from_features", "compute_prd",
-           "prd_to_max_f_beta_pair", "compute_inception_score", "SmallSampleWarning", "compute_geometry_score",
-           "compute_rlts", "geometry_score_from_rlts", "compute_msssim_diversity", "ms_ssim", "Rating",
-           "glicko2_update", "rate_period", "play_tournament", "plot_skill"]
+__all__ = [
+    "METRICS",
+    "OPTIONS",
+    "FidStats",
+    "Rating",
+    "SmallSampleWarning",
+    "compute_fid",
+    "compute_geometry_score",
+    "compute_inception_score",
+    "compute_kid",
+    "compute_knn",
+    "compute_msssim_diversity",
+    "compute_prd",
+    "compute_prd_from_features",
+    "compute_rlts",
+    "evaluate",
+    "feature_stats",
+    "frechet_distance",
+    "geometry_score_from_rlts",
+    "glicko2_update",
+    "load_stats",
+    "ms_ssim",
+    "play_tournament",
+    "plot_skill",
+    "prd_to_max_f_beta_pair",
+    "rate_period",
+    "save_stats",
+]
 
 # metric name -> the result keys it produces
 METRICS: dict[str, tuple[str, ...]] = {
@@ -64,6 +108,7 @@ OPTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "is_shuffle": (("is",), "shuffle"), "is_ddof": (("is",), "ddof"),
     "gs_landmarks": (("gs",), "landmarks"), "gs_gamma": (("gs",), "gamma"), "gs_i_max": (("gs",), "i_max"),
     "gs_iterations": (("gs",), "iterations"), "gs_workers": (("gs",), "workers"),
+    "gs_bootstrap": (("gs",), "bootstrap"),
     "fake_images": (("msssim",), "fake"), "real_images": (("msssim",), "real"),
     "fake_labels": (("msssim",), "fake_labels"), "real_labels": (("msssim",), "real_labels"),
     "msssim_protocol": (("msssim",), "protocol"), "msssim_pairs": (("msssim",), "pairs"),

@@ -6,7 +6,10 @@
 One ``eval`` subcommand whose first positional decides the mode: the word ``stats`` selects the
 statistics writer (a real input literally named ``stats`` is passed as ``./stats``); otherwise the
 two positionals are REAL and FAKE.  REAL/FAKE: an image folder, a ``.npy``/``.npz`` of images
-or of (N, d) features, or a ``.npz`` of FID statistics (``mu``, ``sigma``; FID only).
+or of (N, d) features, a ``.npz`` of FID statistics (``mu``, ``sigma``; FID only), or a generator
+``path/to/file.py:function`` / ``package.module:function`` whose ``function(n)`` returns n images
+(uint8, or floats in [0, 1] per --float-policy), drawn --samples N times; an existing path of that
+spelling is read as a path.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from thoughtlab.metrics.inputs import (
     Features,
     Images,
     extract_features,
+    generator_spec,
     load_source,
     protocol_json,
 )
@@ -65,6 +69,8 @@ def add_eval_commands(subparsers: Any) -> argparse.ArgumentParser:
                    help="folders with mixed sizes/channels: error, or resize to the most common (default: error)")
     p.add_argument("--float-policy", default="round", choices=FLOAT_POLICIES,
                    help="float images in [0,1]: round to uint8 (recorded) or error (default: round)")
+    p.add_argument("--samples", type=int,
+                   help="images to draw from a generator input (file.py:function or package.module:function)")
     p.add_argument("--seed", type=int, default=0, help="seeds KID subsets, IS shuffles, PRD k-means, random-cnn")
     p.add_argument("--batch-size", type=int, default=256, help="images per forward pass (default: 256)")
     p.add_argument("--device", default="cpu", help="cpu | cuda | auto (default: cpu)")
@@ -88,6 +94,7 @@ def run_eval(args: argparse.Namespace) -> None:
         raise UserError(f"thoughtlab eval takes REAL FAKE (got {len(args.inputs)} inputs) or 'stats INPUT -o OUT'")
     elif args.out:
         raise UserError("-o/--out belongs to 'thoughtlab eval stats'; use --json OUT to save metric results")
+    check_samples(args, args.inputs[1:] if args.inputs[0] == "stats" else args.inputs)
     joined = not distributed.is_distributed() and distributed.init()
     try:
         if args.inputs[0] == "stats":
@@ -111,7 +118,20 @@ Loaded = Images | Features | FidStats
 
 
 def load(source: str, args: argparse.Namespace) -> Loaded:
-    return load_source(source, mixed=args.mixed, float_policy=args.float_policy)
+    """One input (folder, array file, statistics or generator) under the command's policies."""
+    return load_source(source, mixed=args.mixed, float_policy=args.float_policy, samples=args.samples,
+                       batch_size=args.batch_size)
+
+
+def check_samples(args: argparse.Namespace, sources: list[str]) -> None:
+    """--samples must be >= 1 and name a generator input to apply to."""
+    if args.samples is None:
+        return
+    if args.samples < 1:
+        raise UserError(f"--samples must be at least 1, got {args.samples}")
+    if not any(generator_spec(s) and not Path(s).exists() for s in sources):
+        raise UserError("--samples applies to generator inputs (file.py:function or package.module:function); "
+                        "drop it or pass a generator")
 
 
 def features_of(loaded: Loaded, args: argparse.Namespace, extractor_box: list) -> Features | FidStats:
@@ -173,8 +193,14 @@ def compare(args: argparse.Namespace, real_source: str, fake_source: str) -> dic
 
 
 def _row(key: str, result: dict[str, Any]) -> str | None:
+    """One table line: value ± std (what the std is, where it is not a spread over samples), real-data value."""
     if "value" in result:
         std = f" ± {result['std']:.6g}" if "std" in result else ""
+        protocol = result.get("protocol", {})
+        if protocol.get("subsets_identical"):
+            std += " (every KID subset is the whole set: no spread; pass more samples for one)"
+        elif key == "gs" and "bootstrap" in protocol:
+            std += f" (bootstrap over {protocol['iterations']} landmark iterations)"
         real = result.get("real")
         on_real = f"  (real data: {real['value']:.6g})" if isinstance(real, dict) and "value" in real else ""
         return f"{key:<16} {result['value']:.6g}{std}{on_real}"

@@ -147,22 +147,49 @@ def geometry_score_from_rlts(rlts_real: np.ndarray, rlts_fake: np.ndarray) -> fl
     return float(((rlts_real.mean(axis=0) - rlts_fake.mean(axis=0)) ** 2).sum())
 
 
+def bootstrap_geometry_scores(rlts_real: np.ndarray, rlts_fake: np.ndarray, draws: int,
+                              rng: np.random.Generator) -> np.ndarray:
+    """GS (eq. 4) recomputed ``draws`` times from MRLTs of iterations resampled with replacement on each side.
+
+    The spread of these values measures the Monte Carlo error that comes from the finite number of
+    landmark draws (the MRLT of eq. 3 is a mean over iterations); it says nothing about the
+    variability of the sample sets themselves, which stay fixed.
+    """
+    means = []
+    for rlts in (rlts_real, rlts_fake):
+        n = len(rlts)
+        counts = rng.multinomial(n, np.full(n, 1.0 / n), size=draws)  # (draws, n) resampling counts
+        means.append(counts @ rlts / n)
+    return ((means[0] - means[1]) ** 2).sum(axis=1)
+
+
 def compute_geometry_score(real: Any, fake: Any, *, landmarks: int = 64, gamma: float | None = None,
                            i_max: int = 100, iterations: int = 100, seed: int = 0,
-                           workers: int = 1) -> dict[str, Any]:
+                           workers: int = 1, bootstrap: int = 200) -> dict[str, Any]:
     """Geometry Score between real (N, d) and fake (M, d) samples (features or flattened images).
 
     Args:
         landmarks: L₀ landmarks per iteration (64, the reference default).
         gamma: None for the reference rule γ = N/(128·5000) per set, or a fixed γ for both.
         i_max: RLT length (100).  iterations: landmark draws per set (reference: 1000; paper: 10⁴).
-        seed: real and fake use the streams ``seed`` and ``seed + 1``.  workers: processes.
+        seed: real and fake use the streams ``seed`` and ``seed + 1``, the bootstrap ``seed + 2``.
+        workers: processes.
+        bootstrap: resamples for the spread (0: no spread).  The paper reports GS without one; here
+            "std" is the std (ddof=0) of GS over ``bootstrap`` resamplings, with replacement, of the
+            per-iteration RLTs of each set (:func:`bootstrap_geometry_scores`): the Monte Carlo error
+            of the landmark draws, shrinking like 1/√iterations.  It is 0 only when every iteration
+            gives the same RLT on each side.
 
     Returns:
-        ``{"value": GS, "mrlt_real": [...], "mrlt_fake": [...], "protocol": {...}}``.
+        ``{"value": GS, "std": bootstrap std (when bootstrap > 0), "mrlt_real": [...],
+        "mrlt_fake": [...], "protocol": {...}}``.
     """
     x, y = as_matrix(real, "real samples"), as_matrix(fake, "fake samples")
     same_dim(x, y)
+    bootstrap = positive_int(bootstrap, "geometry-score bootstrap", minimum=0)
+    if bootstrap == 1 or (bootstrap and iterations == 1):
+        raise BadInput(f"the geometry-score spread needs bootstrap >= 2 and iterations >= 2 (got "
+                       f"bootstrap={bootstrap}, iterations={iterations}); raise them, or pass bootstrap=0 for no spread")
     common = {"landmarks": landmarks, "i_max": i_max, "iterations": iterations, "workers": workers}
     rlts_real = compute_rlts(x, gamma=gamma, seed=seed, name="real", **common)
     rlts_fake = compute_rlts(y, gamma=gamma, seed=seed + 1, name="fake", **common)
@@ -174,5 +201,12 @@ def compute_geometry_score(real: Any, fake: Any, *, landmarks: int = 64, gamma: 
                 "distance": "euclidean", "complex": "gudhi witness complex, dim <= 2", "homology": "H1 over GF(2)",
                 "score": "sum of squared MRLT differences (not x1000)", "n_real": len(x), "n_fake": len(y),
                 "dim": x.shape[1], "gudhi": _gudhi().__version__}
-    return {"value": geometry_score_from_rlts(rlts_real, rlts_fake), "mrlt_real": rlts_real.mean(axis=0).tolist(),
-            "mrlt_fake": rlts_fake.mean(axis=0).tolist(), "protocol": protocol}
+    result: dict[str, Any] = {"value": geometry_score_from_rlts(rlts_real, rlts_fake)}
+    if bootstrap:
+        scores = bootstrap_geometry_scores(rlts_real, rlts_fake, bootstrap, np.random.default_rng(seed + 2))
+        result["std"] = float(scores.std())
+        protocol.update(spread_kind="std of GS over bootstrap resamples of the iterations (landmark-draw Monte Carlo "
+                                    "error, not data variability)", bootstrap=bootstrap, bootstrap_seed=seed + 2,
+                        std_ddof=0)
+    return {**result, "mrlt_real": rlts_real.mean(axis=0).tolist(), "mrlt_fake": rlts_fake.mean(axis=0).tolist(),
+            "protocol": protocol}

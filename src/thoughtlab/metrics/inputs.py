@@ -9,7 +9,9 @@ Accepted sources (:func:`load_source`):
 * ``.npy`` / ``.npz`` files and numpy arrays or torch tensors: (N, H, W), (N, C, H, W) or (N, H, W, C)
   images; a 2-D array is taken as precomputed features (N, d); an ``.npz`` holding ``mu`` and
   ``sigma`` is saved FID statistics (the pytorch-fid/TTUR format);
-* a generator callable ``sample(n) -> images`` (:func:`images_from_generator`).
+* a generator callable ``sample(n) -> images`` (:func:`images_from_generator`), also named as
+  ``path/to/file.py:function`` or ``package.module:function`` (:func:`load_generator`; an existing
+  path of that spelling is read as a path).
 
 Float images must lie in [0, 1]; they are converted to uint8 by ``round(255·x)`` (policy ``"round"``,
 recorded) or refused (``"error"``).  Every ``np.load`` uses ``allow_pickle=False``.
@@ -18,8 +20,11 @@ recorded) or refused (``"error"``).  Every ``np.load`` uses ``allow_pickle=False
 from __future__ import annotations
 
 import hashlib
+import importlib
+import importlib.util
 import json
 import os
+import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -110,21 +115,91 @@ def images_from_array(data: Any, name: str = "array", float_policy: str = "round
     return Images(pixels, {"source": name, "n": len(pixels), "dtype": str(arr.dtype), "conversion": conversion})
 
 
+def _generator_batch(sample: Callable[[int], Any], want: int, float_policy: str) -> tuple[np.ndarray, str]:
+    """uint8 pixels of one ``sample(want)`` call and the conversion; BadInput unless it returns ``want`` images."""
+    try:
+        out = sample(want)
+    except Exception as exc:  # the user's code failed: report it as their input, with its message
+        raise BadInput(f"the generator failed on sample({want}): {type(exc).__name__}: {exc}") from exc
+    if not (torch.is_tensor(out) or isinstance(out, np.ndarray)):
+        raise BadInput(f"sample({want}) returned a {type(out).__name__}; it must return a numpy array or torch "
+                       "tensor of images (N, H, W), (N, C, H, W) or (N, H, W, C)")
+    if out.ndim not in (3, 4):
+        raise BadInput(f"sample({want}) returned shape {tuple(out.shape)}; it must return images (N, H, W), "
+                       "(N, C, H, W) or (N, H, W, C)")
+    batch = images_from_array(out, "generator output", float_policy)
+    if len(batch.pixels) != want:
+        raise BadInput(f"sample({want}) returned {len(batch.pixels)} images; it must return exactly n")
+    return batch.pixels, batch.record["conversion"]
+
+
 def images_from_generator(sample: Callable[[int], Any], n: int, batch_size: int = 500,
-                          float_policy: str = "round") -> Images:
+                          float_policy: str = "round", name: str | None = None) -> Images:
     """Call ``sample(k)`` until ``n`` images are collected (the generator seeds itself)."""
-    if n < 1:
-        raise BadInput(f"the generator must be asked for at least one sample, got n={n}")
-    parts, conversions = [], set()
-    while sum(len(p) for p in parts) < n:
-        want = min(batch_size, n - sum(len(p) for p in parts))
-        batch = images_from_array(sample(want), "generator output", float_policy)
-        if len(batch.pixels) != want:
-            raise BadInput(f"sample({want}) returned {len(batch.pixels)} images; it must return exactly n")
-        parts.append(batch.pixels)
-        conversions.add(batch.record["conversion"])
-    name = getattr(sample, "__qualname__", type(sample).__name__)
-    return Images(np.concatenate(parts), {"source": f"generator {name}", "n": n, "conversion": sorted(conversions)})
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise BadInput(f"the generator must be asked for at least one sample, got n={n!r}; pass --samples N")
+    parts, conversions, have = [], set(), 0
+    while have < n:
+        pixels, conversion = _generator_batch(sample, min(batch_size, n - have), float_policy)
+        parts.append(pixels)
+        conversions.add(conversion)
+        have += len(pixels)
+    name = name or f"generator {getattr(sample, '__qualname__', type(sample).__name__)}"
+    return Images(np.concatenate(parts), {"source": name, "n": n, "conversion": sorted(conversions)})
+
+
+def generator_spec(source: str) -> tuple[str, str] | None:
+    """(module or ``.py`` file, function) when ``source`` reads ``file.py:function`` or ``pkg.module:function``."""
+    target, sep, attr = source.rpartition(":")
+    if not sep or not attr.isidentifier():
+        return None
+    if target.endswith(".py") or all(part.isidentifier() for part in target.split(".")):
+        return target, attr
+    return None
+
+
+def _import_target(target: str, source: str) -> Any:
+    """The module named by a generator spec: a ``.py`` file (run as a fresh module) or an importable module."""
+    where = str(Path(target).resolve().parent) if target.endswith(".py") else os.getcwd()
+    added = where not in sys.path
+    if added:
+        sys.path.insert(0, where)  # sibling imports of the file / modules in the working folder, for the import only
+    try:
+        if not target.endswith(".py"):
+            return importlib.import_module(target)
+        path = Path(target)
+        if not path.is_file():
+            raise BadInput(f"{source}: generator file {path} not found; give path/to/file.py:function")
+        key = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+        spec = importlib.util.spec_from_file_location(f"thoughtlab_generator_{key}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    except BadInput:
+        raise
+    except ModuleNotFoundError as exc:
+        raise BadInput(f"{source}: cannot import module {target!r} ({exc}); give path/to/file.py:function or an "
+                       "importable package.module:function") from exc
+    except Exception as exc:
+        raise BadInput(f"{source}: importing {target} failed: {type(exc).__name__}: {exc}") from exc
+    finally:
+        if added:
+            sys.path.remove(where)
+
+
+def load_generator(source: str) -> Callable[[int], Any]:
+    """The callable ``sample(n) -> images`` named by ``file.py:function`` or ``package.module:function``."""
+    spec = generator_spec(source)
+    if spec is None:
+        raise BadInput(f"{source}: not a generator; write path/to/file.py:function or package.module:function")
+    target, attr = spec
+    module = _import_target(target, source)
+    if not hasattr(module, attr):
+        raise BadInput(f"{source}: {target} has no attribute {attr!r}; define def {attr}(n) returning n images there")
+    sample = getattr(module, attr)
+    if not callable(sample):
+        raise BadInput(f"{source}: {attr} is a {type(sample).__name__}, not a callable sample(n) -> images")
+    return sample
 
 
 def image_files(folder: Path) -> list[Path]:
@@ -204,8 +279,14 @@ def load_array_file(path: Path) -> np.ndarray | FidStats:
         raise BadInput(f"{path}: not a readable {path.suffix} file without pickled objects ({exc})") from exc
 
 
-def load_source(source: Any, *, mixed: str = "error", float_policy: str = "round") -> Images | Features | FidStats:
-    """Images, precomputed :class:`Features` (2-D arrays) or :class:`FidStats` from a path, array or tensor."""
+def load_source(source: Any, *, mixed: str = "error", float_policy: str = "round", samples: int | None = None,
+                batch_size: int = 500) -> Images | Features | FidStats:
+    """Images, precomputed :class:`Features` (2-D arrays) or :class:`FidStats` from a path, array or tensor,
+    or ``samples`` images from a generator ``file.py:function`` / ``package.module:function``.
+
+    An existing path always wins over the generator reading (a folder named ``a:b`` is a folder);
+    ``samples`` is required for a generator and ignored for other sources.
+    """
     if isinstance(source, (FidStats, Images, Features)):
         return source
     name = "array"
@@ -213,6 +294,11 @@ def load_source(source: Any, *, mixed: str = "error", float_policy: str = "round
         path = Path(source)
         if path.is_dir():
             return load_folder(path, mixed)
+        if not path.exists() and isinstance(source, str) and generator_spec(source):
+            if samples is None:
+                raise BadInput(f"{source} is a generator; pass --samples N (samples=N) to say how many images to draw")
+            return images_from_generator(load_generator(source), samples, batch_size, float_policy,
+                                         name=f"generator {source}")
         if not path.exists():
             raise BadInput(f"{path}: no such file or folder")
         if path.suffix not in (".npy", ".npz"):

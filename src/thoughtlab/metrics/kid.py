@@ -29,13 +29,51 @@ def polynomial_kernel_sums(x: torch.Tensor, y: torch.Tensor, degree: int, gamma:
     return float(k.sum(dtype=torch.float64)), float(k.diagonal().sum(dtype=torch.float64))
 
 
+def mmd2_from_sums(m: int, xx_sum: float, xx_trace: float, yy_sum: float, yy_trace: float, xy_sum: float) -> float:
+    """The MMD² estimator above from the kernel sums and traces of two subsets of m rows each."""
+    return (xx_sum - xx_trace + yy_sum - yy_trace) / (m * (m - 1)) - 2.0 * xy_sum / (m * m)
+
+
 def unbiased_mmd2(x: torch.Tensor, y: torch.Tensor, degree: int, gamma: float, coef: float) -> float:
     """The MMD² estimator above for two subsets of m rows each."""
-    m = len(x)
     xx_sum, xx_trace = polynomial_kernel_sums(x, x, degree, gamma, coef)
     yy_sum, yy_trace = polynomial_kernel_sums(y, y, degree, gamma, coef)
     xy_sum, _ = polynomial_kernel_sums(x, y, degree, gamma, coef)
-    return (xx_sum - xx_trace + yy_sum - yy_trace) / (m * (m - 1)) - 2.0 * xy_sum / (m * m)
+    return mmd2_from_sums(len(x), xx_sum, xx_trace, yy_sum, yy_trace, xy_sum)
+
+
+def subset_draws(n_real: int, n_fake: int, m: int, subsets: int, seed: int
+                 ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Sorted row indices of each subset pair, drawn without replacement from ``default_rng(seed)``, real first."""
+    rng = np.random.default_rng(seed)
+    return [(np.sort(rng.choice(n_real, m, replace=False)), np.sort(rng.choice(n_fake, m, replace=False)))
+            for _ in range(subsets)]
+
+
+def subset_mmd2(x: torch.Tensor, y: torch.Tensor, draws: list[tuple[np.ndarray, np.ndarray]], degree: int,
+                gamma: float, coef: float) -> np.ndarray:
+    """The estimator on each drawn subset pair, with each kernel sum computed once where it cannot change.
+
+    When m equals a set's size, every draw of that set is all its rows in order (the indices are
+    sorted), so its within-set sums are the same tensor operation on the same data every time:
+    they are computed once and reused, as is the cross term when both sets are taken whole.  The
+    values are bit-identical to recomputing every subset, and 100 subsets at N = M = m = 1000 cost
+    one subset's kernels instead of a hundred.
+    """
+    m = len(draws[0][0])
+    whole_x, whole_y = m == len(x), m == len(y)
+    cached_xx = polynomial_kernel_sums(x, x, degree, gamma, coef) if whole_x else None
+    cached_yy = polynomial_kernel_sums(y, y, degree, gamma, coef) if whole_y else None
+    cached_xy = polynomial_kernel_sums(x, y, degree, gamma, coef)[0] if whole_x and whole_y else None
+    values = np.empty(len(draws))
+    for index, (real_rows, fake_rows) in enumerate(draws):
+        xs = x if whole_x else x[torch.from_numpy(real_rows)]
+        ys = y if whole_y else y[torch.from_numpy(fake_rows)]
+        xx_sum, xx_trace = cached_xx or polynomial_kernel_sums(xs, xs, degree, gamma, coef)
+        yy_sum, yy_trace = cached_yy or polynomial_kernel_sums(ys, ys, degree, gamma, coef)
+        xy_sum = cached_xy if cached_xy is not None else polynomial_kernel_sums(xs, ys, degree, gamma, coef)[0]
+        values[index] = mmd2_from_sums(m, xx_sum, xx_trace, yy_sum, yy_trace, xy_sum)
+    return values
 
 
 def compute_kid(real: Any, fake: Any, *, subsets: int = 100, subset_size: int = 1000, seed: int = 0,
@@ -49,7 +87,9 @@ def compute_kid(real: Any, fake: Any, *, subsets: int = 100, subset_size: int = 
         degree, gamma, coef: the kernel (γ·xᵀy + coef)^degree; ``gamma=None`` means 1/d.
 
     Returns:
-        ``{"value": mean MMD², "std": std over subsets (ddof=0), "protocol": {...}}``.
+        ``{"value": mean MMD², "std": std over subsets (ddof=0), "protocol": {...}}``.  When
+        ``subset_size`` covers both sets (N = M ≤ subset_size) every subset is the whole data:
+        ``protocol["subsets_identical"]`` is True, the value is that one estimate and the std is 0.
     """
     x, y = as_matrix(real, "real features"), as_matrix(fake, "fake features")
     same_dim(x, y)
@@ -59,14 +99,12 @@ def compute_kid(real: Any, fake: Any, *, subsets: int = 100, subset_size: int = 
     m = min(positive_int(subset_size, "KID subset_size", minimum=2), len(x), len(y))
     gamma = 1.0 / x.shape[1] if gamma is None else float(gamma)
     degree = positive_int(degree, "KID degree")
-    rng = np.random.default_rng(seed)
-    values = np.empty(subsets)
-    x_t, y_t = torch.from_numpy(x), torch.from_numpy(y)
-    for index in range(subsets):
-        real_rows = torch.from_numpy(np.sort(rng.choice(len(x), m, replace=False)))
-        fake_rows = torch.from_numpy(np.sort(rng.choice(len(y), m, replace=False)))
-        values[index] = unbiased_mmd2(x_t[real_rows], y_t[fake_rows], degree, gamma, coef)
+    values = subset_mmd2(torch.from_numpy(x), torch.from_numpy(y), subset_draws(len(x), len(y), m, subsets, seed),
+                         degree, gamma, coef)
     protocol = {"subsets": subsets, "subset_size": m, "requested_subset_size": subset_size, "seed": seed,
                 "kernel": f"({gamma:g}*x.y + {coef:g})^{degree}", "estimator": "unbiased (cross diagonal kept)",
-                "std_ddof": 0, "n_real": len(x), "n_fake": len(y), "dim": x.shape[1]}
+                "std_ddof": 0, "n_real": len(x), "n_fake": len(y), "dim": x.shape[1],
+                "subsets_identical": m == len(x) == len(y)}
+    if protocol["subsets_identical"]:  # one value repeated: report it and a zero std, not mean/std rounding noise
+        return {"value": float(values[0]), "std": 0.0, "protocol": protocol}
     return {"value": float(values.mean()), "std": float(values.std()), "protocol": protocol}
