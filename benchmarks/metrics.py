@@ -2,16 +2,22 @@
 
 Measures (each heavy step in its own subprocess, so its peak RSS is its own):
 - FID's matrix square root (symmetric formulation) vs ``scipy.linalg.sqrtm`` at d = ``--sqrt-dim``;
-- FID (statistics of both sets + distance) and KID (100 × 1000 subsets) at N = ``--n``;
+- FID from the two feature arrays to the number (both covariances + the square root) at N = ``--n``
+  on Inception-like features (non-negative averages of ReLUs, mean ≈ 0.75 > std ≈ 0.4), and the
+  float64 ``np.cov`` reference path (pytorch-fid's statistics) on the same features, with the
+  relative FID difference (``--skip-fid-reference`` drops it; it holds two float64 copies);
+- KID (100 × 1000 subsets) at N = ``--n``;
 - precision, recall, density, coverage in one pass at N = M = ``--n``, d = ``--dim``, float32;
 - the ``prdc`` package at N = ``--prdc-n`` (it holds N×N matrices: about 5.4 GB at 20k) and
   thoughtlab with prdc's conventions (k=5, strict ``<``) at the same N, with the time ratio.
 
-Features are seeded standard normals (the cost does not depend on their distribution).
+Other features are seeded standard normals (the cost does not depend on their distribution).
 Peak RSS includes the generated features.  Timings depend on the machine's load, which is printed.
 
     python benchmarks/metrics.py                       # full size (several minutes)
     python benchmarks/metrics.py --n 5000 --prdc-n 3000 --sqrt-dim 512   # quick check
+    python benchmarks/metrics.py --only-fid                                  # FID at 50k x 2048 only
+    python benchmarks/metrics.py --only-fid --n 5000 --sqrt-dim 512          # FID, small
 """
 
 from __future__ import annotations
@@ -34,6 +40,31 @@ def _features(n: int, dim: int, seed: int, shift: float = 0.0) -> np.ndarray:
     return x + np.float32(shift) if shift else x
 
 
+def _inception_like(n: int, dim: int, seed: int, shift: float = 0.0, latent: int = 256, pool: int = 4) -> np.ndarray:
+    """Non-negative correlated float32 features: the mean of ``pool`` ReLU(zW + b + noise), like pool3 averages."""
+    fixed = np.random.default_rng(1234)
+    weights = (fixed.standard_normal((latent, dim)) / np.sqrt(latent)).astype(np.float32)
+    bias = (0.5 + 0.3 * fixed.standard_normal(dim)).astype(np.float32)
+    rng = np.random.default_rng(seed)
+    out = np.empty((n, dim), np.float32)
+    for start in range(0, n, 8192):
+        rows = min(8192, n - start)
+        total = np.zeros((rows, dim), np.float32)
+        for _ in range(pool):
+            z = rng.standard_normal((rows, latent), dtype=np.float32) + np.float32(shift)
+            total += np.maximum(z @ weights + bias + 0.5 * rng.standard_normal((rows, dim), dtype=np.float32), 0)
+        out[start:start + rows] = total / pool
+    return out
+
+
+def _fid_reference(real: np.ndarray, fake: np.ndarray) -> float:
+    """FID with pytorch-fid's statistics: ``np.mean`` and ``np.cov`` (float64) of each set, then our square root."""
+    from thoughtlab.metrics import FidStats, frechet_distance
+
+    stats = [FidStats(x.astype(np.float64).mean(axis=0), np.cov(x, rowvar=False), len(x)) for x in (real, fake)]
+    return frechet_distance(*stats)
+
+
 def _peak_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20  # ru_maxrss is in KiB on Linux
 
@@ -42,10 +73,18 @@ def _child(task: str, n: int, dim: int) -> dict:
     """Run one measured task in this (fresh) process and return its figures."""
     from thoughtlab.metrics import compute_kid, compute_knn, feature_stats, frechet_distance
 
-    real, fake = _features(n, dim, 0), _features(n, dim, 1, shift=0.05)
+    if task.startswith("fid"):
+        real, fake = _inception_like(n, dim, 0), _inception_like(n, dim, 1, shift=0.02)
+    else:
+        real, fake = _features(n, dim, 0), _features(n, dim, 1, shift=0.05)
     start = time.perf_counter()
     if task == "fid":
         values = {"fid": frechet_distance(feature_stats(real), feature_stats(fake))}
+    elif task == "fid-reference":
+        values = {"fid": _fid_reference(real, fake)}
+        seconds = time.perf_counter() - start
+        values["fid_fast"] = frechet_distance(feature_stats(real), feature_stats(fake))  # same features, same process
+        return {"seconds": seconds, "peak_rss_gib": _peak_rss_gib(), "values": values}
     elif task == "kid":
         values = {"kid": compute_kid(real, fake, seed=0)["value"]}
     elif task == "knn":
@@ -109,6 +148,8 @@ def main() -> None:
     parser.add_argument("--prdc-n", type=int, default=20_000, help="samples per set for the prdc comparison")
     parser.add_argument("--sqrt-dim", type=int, default=2048)
     parser.add_argument("--skip-prdc", action="store_true")
+    parser.add_argument("--only-fid", action="store_true", help="run the FID measurements only")
+    parser.add_argument("--skip-fid-reference", action="store_true", help="skip the float64 np.cov FID reference")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -120,20 +161,29 @@ def main() -> None:
     print(f"FID square root at d={args.sqrt_dim}: symmetric (Cholesky + eigvalsh) {sqrt['ours_s']:.2f} s, scipy sqrtm "
           f"{sqrt['scipy_s']:.2f} s, ratio {sqrt['scipy_s'] / sqrt['ours_s']:.1f}x, "
           f"relative difference {sqrt['rel_diff']:.1e}")
-    runs = {"fid": _run_child("fid", args.n, args.dim), "kid": _run_child("kid", args.n, args.dim),
-            "knn": _run_child("knn", args.n, args.dim)}
-    if not args.skip_prdc:
+    runs = {"fid": _run_child("fid", args.n, args.dim)}
+    if not args.skip_fid_reference:
+        runs["fid-reference"] = _run_child("fid-reference", args.n, args.dim)
+    if not args.only_fid:
+        runs.update(kid=_run_child("kid", args.n, args.dim), knn=_run_child("knn", args.n, args.dim))
+    if not (args.skip_prdc or args.only_fid):
         runs["knn-prdc"] = _run_child("knn-prdc", args.prdc_n, args.dim)
         runs["prdc"] = _run_child("prdc", args.prdc_n, args.dim)
     header = f"{'measure (d=' + str(args.dim) + ', float32)':<34} {'N=M':>7} {'ours s':>9} {'GiB':>8} " \
              f"{'ref s':>9} {'GiB':>8} {'ref/ours':>7}"
     print(header)
     print("-" * len(header))
-    print(_row("FID (stats of both sets + distance)", args.n, runs["fid"]))
-    print(_row("KID (100 x 1000 subsets)", args.n, runs["kid"]))
-    print(_row("P, R (k=3, <=), D, C (k=5, <)", args.n, runs["knn"]))
-    if not args.skip_prdc:
+    print(_row("FID (features -> value) vs np.cov", args.n, runs["fid"], runs.get("fid-reference")))
+    if not args.only_fid:
+        print(_row("KID (100 x 1000 subsets)", args.n, runs["kid"]))
+        print(_row("P, R (k=3, <=), D, C (k=5, <)", args.n, runs["knn"]))
+    if not (args.skip_prdc or args.only_fid):
         print(_row("P, R, D, C (k=5, <) vs prdc 0.2", args.prdc_n, runs["knn-prdc"], runs["prdc"]))
+    reference = runs.get("fid-reference", {}).get("values")
+    if reference:
+        rel = abs(reference["fid_fast"] - reference["fid"]) / abs(reference["fid"])
+        print(f"FID {reference['fid']:.6f} (float64 np.cov) vs {reference['fid_fast']:.6f} (float32 syrk): "
+              f"relative difference {rel:.1e}")
     print(f"load average after: {os.getloadavg()}")
     print(json.dumps({"sqrt": sqrt, **runs}, indent=1))
 

@@ -59,10 +59,12 @@ def test_symmetric_eigen_trace_matches_scipy_sqrtm_on_full_rank_inputs():
 def test_feature_stats_match_numpy_cov():
     rng = np.random.default_rng(4)
     x = rng.standard_normal((5000, 8)).astype(np.float32) + 100.0
-    stats = feature_stats(x)
+    stats = feature_stats(x, precision="float64")
     np.testing.assert_allclose(stats.mu, x.astype(np.float64).mean(axis=0), rtol=1e-12)
     np.testing.assert_allclose(stats.sigma, np.cov(x, rowvar=False), rtol=1e-9, atol=1e-12)
     assert stats.n == 5000
+    fast = feature_stats(x).sigma  # float32 products: see test_fid_covariance.py for the tolerances
+    np.testing.assert_allclose(fast, np.cov(x, rowvar=False), rtol=0, atol=1e-6)
 
 
 def test_fid_is_finite_with_a_warning_when_n_is_below_d():

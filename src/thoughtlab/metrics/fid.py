@@ -2,7 +2,18 @@
 
 FID = ‖μ₁ − μ₂‖² + tr Σ₁ + tr Σ₂ − 2 tr (Σ₁Σ₂)^{1/2}, the Fréchet (2-Wasserstein)
 distance between two Gaussians (Dowson & Landau 1982).  μ is the sample mean and
-Σ the N−1 sample covariance (as ``np.cov``), both accumulated in float64.
+Σ the N−1 sample covariance (as ``np.cov``).
+
+The covariance is the costly part (N·d² multiply-adds per set, against ~d³ for the
+square root).  μ is summed in float64; each chunk of rows is centred *before* the
+product (Inception pool features are ReLU averages with a mean larger than their
+spread, so the raw-moment form Σxxᵀ − Nμμᵀ would cancel), and the chunk's scatter
+XcᵀXc comes from one symmetric rank-k update (BLAS ``?syrk``, half the flops of a
+GEMM) in float32 by default, added to a float64 total.  Measured against float64
+``np.cov`` (pytorch-fid's statistics) on 50k × 2048 ReLU-like features with
+FID 3.57 and tr Σ ≈ 339: covariance error 6e-8 (relative Frobenius), FID error
+4e-9 relative; on 3000 × 64 features (float32 sums over all rows of one chunk)
+5e-7.  ``precision="float64"`` reproduces ``np.cov`` at twice the product cost.
 
 The trace term uses the symmetric formulation (as TF-GAN's ``trace_sqrt_product``):
 the eigenvalues of Σ₁Σ₂ equal those of the symmetric PSD matrix RᵀΣ₂R for any
@@ -18,43 +29,116 @@ pytorch-fid (``--save-stats``) and TTUR read and write.
 
 from __future__ import annotations
 
+import os
 import warnings
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.linalg
+import torch
 from threadpoolctl import threadpool_limits
 
-from thoughtlab.errors import BadInput
+from thoughtlab.errors import BadInput, UnknownName
 from thoughtlab.metrics.checks import SmallSampleWarning, as_matrix, positive_int, require_finite, require_samples
 
-CHUNK_ROWS = 4096
-LINALG_BLAS_THREADS = 1
+CHUNK_ROWS = 8192
+PRECISIONS = ("float32", "float64")
+COVARIANCE_THREADS = min(4, os.cpu_count() or 1)
+LINALG_THREADS = 1
 
 
 @dataclass(frozen=True)
 class FidStats:
-    """Gaussian statistics of a feature set: mean ``mu`` (d,), covariance ``sigma`` (d, d), sample count ``n``."""
+    """Gaussian statistics of a feature set: mean ``mu`` (d,), covariance ``sigma`` (d, d), sample count ``n``.
+
+    ``covariance`` says how ``sigma`` was computed (``None`` when unknown, e.g. read from a file).
+    """
 
     mu: np.ndarray
     sigma: np.ndarray
     n: int | None = None
+    covariance: str | None = None
 
 
-def feature_stats(features: Any, name: str = "features") -> FidStats:
-    """Mean and N−1 covariance of ``features`` (N, d), accumulated in float64 chunk by chunk."""
-    x = as_matrix(features, name)
-    require_samples(len(x), 2, "FID", name, "a covariance needs two samples")
+def column_mean(x: np.ndarray) -> np.ndarray:
+    """Column means of ``x`` (N, d), summed in float64 chunk by chunk."""
     mu = np.zeros(x.shape[1])
     for start in range(0, len(x), CHUNK_ROWS):
         mu += x[start:start + CHUNK_ROWS].sum(axis=0, dtype=np.float64)
-    mu /= len(x)
-    scatter = np.zeros((x.shape[1], x.shape[1]))
+    return mu / len(x)
+
+
+def _rows_scatter(x: np.ndarray, centre: np.ndarray, work: np.dtype) -> np.ndarray:
+    """Σ (xᵢ − c)(xᵢ − c)ᵀ over the rows of ``x`` (upper triangle only), one ``?syrk`` per chunk, float64 total."""
+    syrk = scipy.linalg.get_blas_funcs("syrk", dtype=work)
+    rows = np.empty((min(CHUNK_ROWS, len(x)), x.shape[1]), dtype=work)
+    chunk_scatter = np.zeros((x.shape[1], x.shape[1]), dtype=work, order="F")
+    total = np.zeros((x.shape[1], x.shape[1]))
     for start in range(0, len(x), CHUNK_ROWS):
-        centred = x[start:start + CHUNK_ROWS].astype(np.float64) - mu
-        scatter += centred.T @ centred
-    return FidStats(mu=mu, sigma=scatter / (len(x) - 1), n=len(x))
+        chunk = x[start:start + CHUNK_ROWS]
+        centred = rows[:len(chunk)]
+        np.subtract(chunk, centre, out=centred, casting="same_kind")
+        # centred.T is a Fortran-ordered (d, k) view, so syrk's A·Aᵀ is XcᵀXc without a copy
+        chunk_scatter = syrk(1.0, centred.T, beta=0.0, c=chunk_scatter, overwrite_c=1)
+        total += chunk_scatter
+    return total
+
+
+def scatter_matrix(x: np.ndarray, mu: np.ndarray, precision: str = "float32") -> np.ndarray:
+    """S = Σᵢ (xᵢ − μ)(xᵢ − μ)ᵀ (float64, d × d) by symmetric rank-k updates over row chunks.
+
+    Each chunk is centred first, then ``?syrk`` forms the upper triangle of XcᵀXc in
+    ``precision`` and the chunk result is added to a float64 total, so float32 rounding
+    accumulates over at most ``CHUNK_ROWS`` rows.  Float32 input is centred in float32 on
+    c = fl32(μ), each centred value rounded once; the exact shift identity
+    Σ(x − c)(x − c)ᵀ = S + N(μ − c)(μ − c)ᵀ then removes the offset μ − c.
+
+    The chunks are split into ``COVARIANCE_THREADS`` contiguous blocks, one Python thread
+    and one single-threaded BLAS call stream per block, summed in block order: the result
+    does not depend on timing, and the thread count only regroups the float64 sums.
+    Measured on the shared 2-core machine: OpenBLAS's own 2 threads spin while waiting
+    and were up to 1.5x slower than 1 thread under load; independent blocks never wait.
+    """
+    work = np.dtype(precision)
+    centre = mu.astype(np.result_type(x.dtype, work))
+    chunks = -(-len(x) // CHUNK_ROWS)
+    workers = min(COVARIANCE_THREADS, chunks)
+    bounds = [CHUNK_ROWS * (chunks * i // workers) for i in range(workers + 1)]  # chunk-aligned blocks
+    blocks = [x[start:stop] for start, stop in zip(bounds[:-1], bounds[1:])]
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(len(blocks)) as pool:
+        totals = list(pool.map(lambda block: _rows_scatter(block, centre, work), blocks))
+    total = sum(totals[1:], start=totals[0])
+    offset = mu - centre
+    total -= len(x) * np.outer(offset, offset)
+    upper = np.triu(total)
+    return upper + np.triu(upper, 1).T
+
+
+def covariance_method(precision: str) -> str:
+    """The protocol line for covariances from :func:`feature_stats` at ``precision``."""
+    return (f"N-1; float64 mean, rows centred before the product; {precision} syrk over {CHUNK_ROWS}-row chunks, "
+            "float64 accumulation")
+
+
+def feature_stats(features: Any, name: str = "features", *, precision: str = "float32") -> FidStats:
+    """Mean and N−1 covariance of ``features`` (N, d); see :func:`scatter_matrix`.
+
+    Args:
+        precision: ``"float32"`` (default; ~1e-7 relative covariance error on Inception-like
+            features, measured) or ``"float64"`` (the ``np.cov`` product, twice the time).
+    """
+    if precision not in PRECISIONS:
+        raise UnknownName("FID covariance precision", str(precision), PRECISIONS)
+    x = as_matrix(features, name)
+    require_samples(len(x), 2, "FID", name, "a covariance needs two samples")
+    mu = column_mean(x)
+    sigma = scatter_matrix(x, mu, precision) / (len(x) - 1)
+    return FidStats(mu=mu, sigma=sigma, n=len(x), covariance=covariance_method(precision))
 
 
 def save_stats(stats: FidStats, path: str | Path) -> Path:
@@ -87,29 +171,44 @@ def load_stats(path: str | Path) -> FidStats:
     return FidStats(mu=mu, sigma=sigma, n=n)
 
 
-def symmetric_factor(sigma: np.ndarray) -> np.ndarray:
-    """R with R Rᵀ = Σ: Cholesky when Σ is positive definite, else V·diag(√w) from ``eigh`` (w clipped at 0)."""
+@contextmanager
+def linalg_threads(count: int) -> Iterator[None]:
+    """Run torch (MKL/OpenMP) and numpy/scipy BLAS on ``count`` threads, restoring torch's setting after."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
     try:
-        return np.linalg.cholesky(sigma)
-    except np.linalg.LinAlgError:
-        w, v = np.linalg.eigh(sigma)
-        return v * np.sqrt(np.clip(w, 0.0, None))
+        with threadpool_limits(limits=count, user_api="blas"):
+            yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def symmetric_factor(sigma: torch.Tensor) -> torch.Tensor:
+    """R with R Rᵀ = Σ: Cholesky when Σ is positive definite, else V·diag(√w) from ``eigh`` (w clipped at 0)."""
+    factor, info = torch.linalg.cholesky_ex(sigma)
+    if int(info) == 0:
+        return factor
+    w, v = torch.linalg.eigh(sigma)
+    return v * w.clamp_min(0.0).sqrt()
 
 
 def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
     """tr (Σ₁Σ₂)^{1/2} from one symmetric eigenvalue problem (no complex arithmetic).
 
-    With R Rᵀ = Σ₁, the symmetric PSD matrix RᵀΣ₂R has the eigenvalues of Σ₂RRᵀ = Σ₂Σ₁,
-    i.e. of Σ₁Σ₂ (for R = V·diag(√w) it is orthogonally similar to Σ₁^{1/2}Σ₂Σ₁^{1/2}).
-    Eigenvalues are clipped at 0 before the square root.  Runs on one BLAS thread: the
-    factorisations gain little from threads and stall when cores are oversubscribed
-    (measured at d=2048 on a busy 2-core machine: eigh 2 s on one thread, 22 s on two).
+    With R₁R₁ᵀ = Σ₁ and R₂R₂ᵀ = Σ₂, M = R₂ᵀR₁ gives MᵀM = R₁ᵀΣ₂R₁, which has the
+    eigenvalues of Σ₂R₁R₁ᵀ = Σ₂Σ₁, i.e. of Σ₁Σ₂; so the trace is Σᵢ √λᵢ(MᵀM) (the
+    nuclear norm of M), λ clipped at 0.  float64 throughout, via torch (MKL ``syevd``
+    measured 2x faster than numpy's OpenBLAS here).  Runs on ``LINALG_THREADS`` = 1
+    thread: the tridiagonal reduction is level-2 BLAS and stalls when cores are
+    oversubscribed (measured at d=2048 on a busy 2-core machine: eigh 2 s on one
+    thread, 22 s on two).
     """
-    with threadpool_limits(limits=LINALG_BLAS_THREADS, user_api="blas"):
-        root = symmetric_factor(sigma1)
-        inner = root.T @ sigma2 @ root
-        eigenvalues = np.linalg.eigvalsh((inner + inner.T) / 2.0)
-    return float(np.sqrt(np.clip(eigenvalues, 0.0, None)).sum())
+    with linalg_threads(LINALG_THREADS):
+        s1 = torch.tensor(np.asarray(sigma1, dtype=np.float64))  # a copy: inputs may be read-only
+        s2 = torch.tensor(np.asarray(sigma2, dtype=np.float64))
+        product = symmetric_factor(s2).T @ symmetric_factor(s1)
+        eigenvalues = torch.linalg.eigvalsh(product.T @ product)
+    return float(eigenvalues.clamp_min(0.0).sqrt().sum())
 
 
 def frechet_distance(stats1: FidStats, stats2: FidStats) -> float:
@@ -129,7 +228,15 @@ def frechet_distance(stats1: FidStats, stats2: FidStats) -> float:
 
 
 def _stats_of(x: Any, name: str) -> FidStats:
+    """``x`` itself when it is already :class:`FidStats`, else the statistics of the feature array ``x``."""
     return x if isinstance(x, FidStats) else feature_stats(x, name)
+
+
+def _covariance_protocol(real: FidStats, fake: FidStats) -> str:
+    """One line for the protocol: how both covariances were computed ("unknown" for statistics read from files)."""
+    unknown = "unknown (given statistics)"
+    real_method, fake_method = real.covariance or unknown, fake.covariance or unknown
+    return real_method if real_method == fake_method else f"real: {real_method}; fake: {fake_method}"
 
 
 def _repeat_values(real: np.ndarray, fake: np.ndarray, repeats: int, size: int, seed: int) -> np.ndarray:
@@ -160,7 +267,8 @@ def compute_fid(real: Any, fake: Any, *, repeats: int | None = None, subset_size
     real_stats, fake_stats = _stats_of(real, "real features"), _stats_of(fake, "fake features")
     value = frechet_distance(real_stats, fake_stats)
     protocol: dict[str, Any] = {"n_real": real_stats.n, "n_fake": fake_stats.n, "dim": int(real_stats.mu.size),
-                                "covariance": "N-1, float64", "sqrt": "symmetric eigh"}
+                                "covariance": _covariance_protocol(real_stats, fake_stats),
+                                "sqrt": "symmetric eigh (Cholesky factors, eigvalsh of MᵀM, float64)"}
     result: dict[str, Any] = {"value": value, "protocol": protocol}
     if repeats is None:
         return result
