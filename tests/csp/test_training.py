@@ -137,3 +137,37 @@ def test_config_and_registry_errors():
     cfg = TrainConfig.from_dict({"crop": [336, 448], "batch_size": 16, "augment": {"scale_range": [0.5, 1.0]}})
     assert cfg.crop == (336, 448) and cfg.augment.scale_range == (0.5, 1.0)
     assert TrainConfig.from_dict(cfg.to_dict()) == cfg
+
+
+def test_learning_rate_schedules():
+    from thoughtlab.csp.train_config import learning_rate
+
+    constant = TrainConfig.from_dict({"lr": 1e-3, "steps": 100})
+    assert [learning_rate(constant, s) for s in (0, 50, 99)] == [1e-3] * 3
+    cosine = replace(constant, lr_schedule="cosine")
+    assert learning_rate(cosine, 0) == pytest.approx(1e-3)
+    assert learning_rate(cosine, 50) == pytest.approx(5e-4)
+    assert learning_rate(cosine, 100) == pytest.approx(0.0, abs=1e-15)
+    rates = [learning_rate(cosine, s) for s in range(101)]
+    assert all(a >= b for a, b in zip(rates, rates[1:]))
+    with pytest.raises(UnknownName, match="lr_schedule"):
+        TrainConfig.from_dict({"lr_schedule": "step"})
+
+
+def test_csp_loss_weights_are_configurable_and_checked():
+    from thoughtlab.csp.loss import LOSS_WEIGHTS
+
+    assert tuple(csp_spec({"backbone": "resnet18", "width": 0.125}).config["loss_weights"]) == LOSS_WEIGHTS
+    spec = csp_spec({"backbone": "resnet18", "width": 0.125, "loss_weights": [1.0, 0.0, 0.0]})
+    with pytest.raises(BadInput, match="loss_weights"):
+        csp_spec({"loss_weights": [1.0, 2.0]})
+    with pytest.raises(BadInput, match="loss_weights"):
+        csp_spec({"loss_weights": [1.0, -1.0, 0.1]})
+    # with zero scale and offset weights the total is the center loss alone
+    from thoughtlab.csp.model import normalize_images
+
+    persons = np.array([[20.0, 8.0, 36.0, 48.0]])
+    targets = spec.collate([spec.targets(persons, np.zeros((0, 4)), (64, 96))])
+    outputs = spec.model(normalize_images(torch.full((1, 3, 64, 96), 128.0)))
+    total, parts = spec.loss(outputs, targets)
+    assert float(total.detach()) == pytest.approx(parts["center"], rel=1e-6)

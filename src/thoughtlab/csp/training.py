@@ -15,26 +15,40 @@ uninterrupted one, and under ``torchrun`` rank r trains on its own slice of each
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
-from thoughtlab.csp.augment import AugmentConfig, augment
-from thoughtlab.csp.decode import Detections
+from thoughtlab.csp.augment import augment
+from thoughtlab.csp.detectors import (  # noqa: F401  (re-exported: the trainer's public names)
+    CSP_DEFAULTS,
+    DETECTOR_MODULES,
+    DETECTORS,
+    DetectorSpec,
+    build_detector,
+    csp_spec,
+    register_detector,
+    seeded_detector,
+    stack_dicts,
+)
 from thoughtlab.csp.inference import evaluate_model, predict, to_eval_detections  # noqa: F401  (re-exported)
 from thoughtlab.csp.model import normalize_images
+from thoughtlab.csp.train_config import (  # noqa: F401
+    LR_SCHEDULES,
+    PRESETS,
+    TrainConfig,
+    learning_rate,
+)
 from thoughtlab.csp.training_data import HybridSampler, ImageSet, keyed_generator
-from thoughtlab.errors import BadInput, UnknownName, UserError
+from thoughtlab.errors import BadInput, UserError
 from thoughtlab.fileio import atomic_write_json
 from thoughtlab.train import (
     EMA,
@@ -43,192 +57,9 @@ from thoughtlab.train import (
     load_checkpoint,
     pick_device,
     save_checkpoint,
-    seed_everything,
 )
 
 WEIGHTS_FORMAT = "thoughtlab-detector-v1"
-
-
-@dataclass
-class DetectorSpec:
-    """What the trainer needs from a detector (conventions in notes/CSP_INTERFACE.md).
-
-    ``targets(persons_xyxy, ignore_xyxy, (H, W)) -> dict`` of one crop's target tensors; ``collate`` stacks
-    them; ``loss(outputs, batch) -> (total, {part: float})``; ``decode(outputs, sizes, score_threshold)``
-    gives one :class:`~thoughtlab.csp.decode.Detections` per image.  ``config`` rebuilds the spec via
-    :func:`build_detector` and is saved with every checkpoint.
-    """
-
-    name: str
-    config: dict[str, Any]
-    model: nn.Module
-    targets: Callable[[np.ndarray, np.ndarray, tuple[int, int]], dict[str, torch.Tensor]]
-    collate: Callable[[list[dict[str, torch.Tensor]]], dict[str, torch.Tensor]]
-    loss: Callable[[Any, dict[str, torch.Tensor]], tuple[torch.Tensor, dict[str, float]]]
-    decode: Callable[[Any, list[tuple[int, int]], float], list[Detections]]
-
-
-def stack_dicts(items: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
-    """Default collate: ``torch.stack`` each key over the images of a batch."""
-    return {key: torch.stack([item[key] for item in items]) for key in items[0]}
-
-
-CSP_DEFAULTS: dict[str, Any] = {"detector": "csp", "backbone": "resnet50", "width": 1.0, "head_bn_momentum": 0.01,
-                                "backbone_weights": None, "aspect_ratio": 0.41, "nms_iou": 0.5, "pre_nms_top_k": 1000}
-
-
-def csp_spec(config: dict[str, Any] | None = None) -> DetectorSpec:
-    """The CSP detector (model.py, targets.py, loss.py, decode.py) as a :class:`DetectorSpec`."""
-    from thoughtlab.csp.decode import decode
-    from thoughtlab.csp.loss import csp_loss
-    from thoughtlab.csp.model import CSP
-    from thoughtlab.csp.targets import CSPTargets, make_targets
-
-    unknown = set(config or {}) - set(CSP_DEFAULTS)
-    if unknown:
-        raise UnknownName("CSP detector option", min(unknown), list(CSP_DEFAULTS))
-    cfg = {**CSP_DEFAULTS, **(config or {}), "detector": "csp"}
-    model = CSP(cfg["backbone"], float(cfg["width"]), head_bn_momentum=float(cfg["head_bn_momentum"]),
-                backbone_weights=cfg["backbone_weights"])
-
-    def targets(persons: np.ndarray, ignore: np.ndarray, size: tuple[int, int]) -> dict[str, torch.Tensor]:
-        return make_targets(persons, size, ignore)._asdict()
-
-    def loss(outputs: Any, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
-        parts = csp_loss(outputs, CSPTargets(**batch))
-        return parts.total, {name: float(getattr(parts, name).detach()) for name in ("center", "scale", "offset")}
-
-    def decode_fn(outputs: Any, sizes: list[tuple[int, int]], score_threshold: float) -> list[Detections]:
-        return decode(outputs, sizes, score_threshold=score_threshold, aspect_ratio=float(cfg["aspect_ratio"]),
-                      nms_threshold=float(cfg["nms_iou"]), pre_nms_top_k=cfg["pre_nms_top_k"])
-
-    return DetectorSpec("csp", cfg, model, targets, stack_dicts, loss, decode_fn)
-
-
-DETECTORS: dict[str, Callable[[dict[str, Any]], DetectorSpec]] = {"csp": csp_spec}
-#: builders imported on first use ("module:function"), so that e.g. ``detect`` finds them without an import.
-DETECTOR_MODULES: dict[str, str] = {"anchor": "thoughtlab.csp.anchors:anchor_spec"}
-
-
-def register_detector(name: str, builder: Callable[[dict[str, Any]], DetectorSpec]) -> None:
-    """Make ``build_detector({"detector": name, ...})`` call ``builder(config)``."""
-    DETECTORS[name] = builder
-
-
-def build_detector(config: dict[str, Any] | None = None) -> DetectorSpec:
-    """The spec named by ``config["detector"]`` (default ``"csp"``), built from the rest of ``config``."""
-    config = dict(config or {})
-    name = config.get("detector", "csp")
-    if name not in DETECTORS and name in DETECTOR_MODULES:
-        module, function = DETECTOR_MODULES[name].split(":")
-        DETECTORS[name] = getattr(importlib.import_module(module), function)
-    if name not in DETECTORS:
-        raise UnknownName("detector", str(name), sorted({*DETECTORS, *DETECTOR_MODULES}))
-    return DETECTORS[name](config)
-
-
-def seeded_detector(config: dict[str, Any] | None, seed: int) -> DetectorSpec:
-    """:func:`build_detector` with the global RNGs seeded first, so the initial weights depend only on ``seed``."""
-    seed_everything(seed)
-    return build_detector(config)
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Everything that defines a training run (presets: :meth:`preset`; JSON: :meth:`from_dict`).
-
-    ``ema_warmup`` uses the Mean Teacher ramp decay_t = min(1 - 1/(t + 1), ema_decay) (Tarvainen &
-    Valpola 2017, §3) so that a short run's teacher is not dominated by its initial weights; the CSP code
-    uses the constant 0.999 (``ema_warmup=False``, the full preset).  ``synthetic`` describes the data
-    ``--dataset synthetic`` generates.  ``device``: auto | cpu | cuda outside torchrun (under it, the rank's).
-    """
-
-    detector: dict[str, Any] = field(default_factory=lambda: {"detector": "csp", "backbone": "resnet50"})
-    crop: tuple[int, int] = (640, 1280)
-    batch_size: int = 8
-    hybrid_ratio: float | None = None
-    lr: float = 2e-4
-    weight_decay: float = 0.0
-    steps: int = 37_500
-    ema_decay: float = 0.999
-    ema_warmup: bool = False
-    min_height: float = 50.0
-    augment: AugmentConfig = field(default_factory=AugmentConfig)
-    checkpoint_every: int = 250
-    val_every: int = 250
-    log_every: int = 10
-    score_threshold: float = 0.1
-    val_max_images: int | None = None
-    seed: int = 0
-    cache_images: bool = False
-    device: str = "auto"
-    synthetic: dict[str, Any] = field(default_factory=lambda: {"preset": "default", "width": 640, "height": 480,
-                                                               "sizes": {"train": 400, "val": 100, "test": 100}})
-
-    def validate(self) -> TrainConfig:
-        if any(int(s) <= 0 or int(s) % 16 for s in self.crop) or len(self.crop) != 2:
-            raise BadInput(f"crop {self.crop} must be two positive multiples of 16 (H, W)")
-        for name in ("batch_size", "steps", "checkpoint_every", "val_every", "log_every"):
-            if getattr(self, name) < 1:
-                raise BadInput(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not (self.lr > 0 and 0 <= self.ema_decay < 1):
-            raise BadInput(f"need lr > 0 and 0 <= ema_decay < 1, got lr={self.lr}, ema_decay={self.ema_decay}")
-        self.augment.validate()
-        return self
-
-    def to_dict(self) -> dict[str, Any]:
-        return json.loads(json.dumps(asdict(self)))
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any], base: TrainConfig | None = None) -> TrainConfig:
-        """``base`` (default: the full preset) with the keys of ``data`` replaced; unknown keys are errors."""
-        base = base or cls()
-        known = {f.name for f in fields(cls)}
-        for key in data:
-            if key not in known:
-                raise UnknownName("training option", key, sorted(known))
-        values = dict(data)
-        if "augment" in values:
-            aug_known = {f.name for f in fields(AugmentConfig)}
-            for key in values["augment"]:
-                if key not in aug_known:
-                    raise UnknownName("augment option", key, sorted(aug_known))
-            aug = {k: tuple(v) if isinstance(v, list) else v for k, v in values["augment"].items()}
-            values["augment"] = replace(base.augment, **aug)
-        if "crop" in values:
-            values["crop"] = tuple(int(s) for s in values["crop"])
-        return replace(base, **values).validate()
-
-    @classmethod
-    def preset(cls, name: str) -> TrainConfig:
-        if name not in PRESETS:
-            raise UnknownName("training preset", name, list(PRESETS))
-        return PRESETS[name]
-
-
-PRESETS: dict[str, TrainConfig] = {
-    # tests: seconds on a CPU
-    "smoke": TrainConfig(
-        detector={"detector": "csp", "backbone": "resnet18", "width": 0.125, "head_bn_momentum": 0.1},
-        crop=(64, 96), batch_size=2, hybrid_ratio=0.5, steps=4, ema_decay=0.999, ema_warmup=True, min_height=0.0,
-        augment=AugmentConfig(min_box_width=4.0, dropped_to_ignore=True), checkpoint_every=2, val_every=2,
-        log_every=1, val_max_images=None, cache_images=True,
-        synthetic={"preset": "default", "width": 160, "height": 128, "sizes": {"train": 6, "val": 3, "test": 2}}),
-    # the study's quick scale: a small backbone on 320x240 synthetic scenes, minutes on this CPU.  Departures from
-    # the paper, for a from-scratch tiny model with ~600 steps: 128x160 crops (4x the steps of full-image crops in
-    # the same time), lr 1e-3, teacher decay 0.99 with the Mean Teacher ramp (0.999 would average over more steps
-    # than the run has), no hybrid batches (only ~9 % of synthetic images are empty: a 50 % share would show
-    # those few images over and over), dropped persons become ignores, every person is a positive (train_h50 gave
-    # a worse val MR-2 here: 95.1 vs 91.4 % at lr 1e-3).  lr 2e-3 over 1e-3 was chosen on val (90.1 vs 91.4 %).
-    "quick": TrainConfig(
-        detector={"detector": "csp", "backbone": "resnet18", "width": 0.25, "head_bn_momentum": 0.1},
-        crop=(128, 160), batch_size=8, hybrid_ratio=None, lr=2e-3, steps=600, ema_decay=0.99, ema_warmup=True,
-        min_height=0.0, augment=AugmentConfig(min_box_width=8.0, dropped_to_ignore=True), checkpoint_every=200,
-        val_every=200, log_every=10, val_max_images=100, cache_images=True,
-        synthetic={"preset": "default", "width": 320, "height": 240, "sizes": {"train": 400, "val": 100, "test": 100}}),
-    # the paper's CityPersons recipe (Caltech: crop (336, 448), batch 16, hybrid 0.5, lr 1e-4, 15000 steps)
-    "full": TrainConfig(),
-}
 
 
 @dataclass
@@ -349,6 +180,8 @@ def train_detector(spec: DetectorSpec, train: ImageSet, cfg: TrainConfig, out_di
             if not torch.isfinite(total):
                 raise UserError(f"training loss became {float(total)} at step {step}; lower the learning rate")
             optimizer.zero_grad(set_to_none=True)
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(cfg, step)
             total.backward()
             optimizer.step()
             if cfg.ema_warmup:
