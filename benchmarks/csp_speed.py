@@ -1,13 +1,19 @@
-"""CSP inference speed on this machine's CPU: images/s at 640x480 for each backbone.
+"""CSP speed on this machine's CPU: inference images/s at 640x480 for each backbone, and training steps.
 
 Each row times inference on one 480x640 image, batch 1, after one warm-up
 run, with freshly initialised weights: the forward pass (pad to 16, eval
 mode, no grad) and, separately, decoding (sigmoid, threshold 0.1, boxes,
 greedy NMS), whose cost depends on how many cells pass the threshold (shown;
 with untrained weights that count is not what a trained model gives).  Rows: ResNet-18/34/50 at width 1.0
-(ResNet-50 is the paper's network) and the small CPU configurations.
+(ResNet-50 is the paper's network) and the small CPU configurations; OpenCV's HOG people detector
+(the study's classic baseline) on the same image size for comparison.
 
-    .venv/bin/python benchmarks/csp_speed.py [--repeats 3] [--threads N]
+Training (``--train-steps N``, default 60): the ``quick`` preset of ``thoughtlab.csp.training`` for CSP
+and for the anchor baseline with the same backbone, on 24 synthetic 320x240 scenes: seconds per step
+(augmentation, targets, forward, backward, Adam, EMA) and the resident memory at the first and last
+logged step (a leak across epochs would make it grow: the set is seen ~20 times).
+
+    .venv/bin/python benchmarks/csp_speed.py [--repeats 3] [--threads N] [--train-steps 60]
 
 The CPU may be shared with other jobs: figures are a floor, not a ceiling.
 """
@@ -15,9 +21,14 @@ The CPU may be shared with other jobs: figures are a floor, not a ceiling.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import tempfile
 import time
+from dataclasses import replace
+from pathlib import Path
 
+import numpy as np
 import torch
 
 from thoughtlab.csp.decode import SCORE_THRESHOLD, decode
@@ -46,10 +57,51 @@ def time_config(backbone: str, width: float, repeats: int) -> tuple[int, float, 
             candidates)
 
 
+def time_hog(repeats: int) -> float:
+    """Median seconds of OpenCV HOG people detection on one 480x640 textured image."""
+    from thoughtlab.csp.hog import hog_detect
+
+    image = np.random.default_rng(0).integers(0, 256, (HEIGHT, WIDTH, 3), dtype=np.uint8)
+    times = []
+    for _ in range(repeats + 1):
+        start = time.perf_counter()
+        hog_detect(image)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times[1:])
+
+
+def time_training(steps: int) -> None:
+    """Seconds per training step and RSS (first / last logged step) for CSP and the anchor baseline."""
+    from thoughtlab.csp import training
+    from thoughtlab.csp.anchors import design_for_dataset
+    from thoughtlab.csp.study import anchor_detector
+    from thoughtlab.csp.synth import make_dataset
+    from thoughtlab.csp.training_data import ImageSet
+
+    quick = training.PRESETS["quick"]
+    with tempfile.TemporaryDirectory() as tmp:
+        make_dataset(Path(tmp) / "data", sizes={"train": 24}, width=320, height=240)
+        train = ImageSet.from_split(Path(tmp) / "data", "train", quick.min_height, cache=True)
+        design = design_for_dataset(train)
+        print(f"\ntraining, quick preset (crop {quick.crop[0]}x{quick.crop[1]}, batch {quick.batch_size}), "
+              f"{steps} steps, {torch.get_num_threads()} torch threads")
+        print(f"{'detector':<8} {'backbone':<16} {'s/step':>7} {'RSS first MB':>13} {'RSS last MB':>12}")
+        for name, detector in (("csp", quick.detector), ("anchor", anchor_detector(quick.detector, design))):
+            cfg = replace(quick, detector=detector, steps=steps, log_every=10, checkpoint_every=steps)
+            out = Path(tmp) / name
+            result = training.train_detector(training.seeded_detector(detector, 0), train, cfg, out, progress=False)
+            rss = [json.loads(line)["rss_mb"] for line in (out / "metrics.jsonl").read_text().splitlines()
+                   if "rss_mb" in line]
+            backbone = f"{detector['backbone']} x {detector['width']}"
+            print(f"{name:<8} {backbone:<16} {result.seconds / steps:>7.3f} {rss[0]:>13.0f} {rss[-1]:>12.0f}",
+                  flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    parser.add_argument("--train-steps", type=int, default=60, help="training steps to time (0: skip)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -60,6 +112,10 @@ def main() -> None:
         params, forward, decoding, cells = time_config(backbone, width, args.repeats)
         print(f"{backbone:<10} {width:>5.2f} {params:>12,} {forward:>10.3f} {decoding:>9.4f} {cells:>6} "
               f"{1 / (forward + decoding):>6.2f}", flush=True)
+    hog = time_hog(args.repeats)
+    print(f"{'HOG':<10} {'':>5} {'(OpenCV)':>12} {hog:>10.3f} {'':>9} {'':>6} {1 / hog:>6.2f}", flush=True)
+    if args.train_steps:
+        time_training(args.train_steps)
 
 
 if __name__ == "__main__":

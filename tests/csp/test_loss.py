@@ -84,3 +84,16 @@ def test_shape_mismatch():
         csp_loss(CSPOutput(outputs.center, outputs.scale, torch.zeros(1, 2, 3, 3)), targets)
     with pytest.raises(BadInput, match="stack_targets"):
         csp_loss(outputs, CSPTargets(targets.center[0], targets.scale, targets.offset))
+
+
+def test_scale_loss_forms_relative_and_log():
+    from thoughtlab.csp.loss import scale_loss
+
+    target = torch.zeros(1, 2, 2, 2)
+    target[0, 0, 0, 0], target[0, 1, 0, 0] = 4.0, 1.0    # one scale cell, log-height target 4
+    pred = torch.zeros(1, 1, 2, 2)
+    pred[0, 0, 0, 0] = 4.4                               # error 0.4: relative 0.1 (quadratic zone), log 0.4
+    assert float(scale_loss(pred, target)) == pytest.approx(0.5 * 0.1 ** 2)
+    assert float(scale_loss(pred, target, "log")) == pytest.approx(0.5 * 0.4 ** 2)
+    pred[0, 0, 1, 1] = 100.0                             # outside the mask: ignored by both
+    assert float(scale_loss(pred, target, "log")) == pytest.approx(0.5 * 0.4 ** 2)

@@ -163,6 +163,8 @@ def test_csp_loss_weights_are_configurable_and_checked():
         csp_spec({"loss_weights": [1.0, 2.0]})
     with pytest.raises(BadInput, match="loss_weights"):
         csp_spec({"loss_weights": [1.0, -1.0, 0.1]})
+    with pytest.raises(UnknownName, match="scale_loss"):
+        csp_spec({"scale_loss": "absolute"})
     # with zero scale and offset weights the total is the center loss alone
     from thoughtlab.csp.model import normalize_images
 

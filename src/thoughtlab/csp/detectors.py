@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from thoughtlab.csp.decode import Detections
-from thoughtlab.csp.loss import LOSS_WEIGHTS
+from thoughtlab.csp.loss import LOSS_WEIGHTS, SCALE_FORMS
 from thoughtlab.errors import BadInput, UnknownName
 from thoughtlab.train import seed_everything
 
@@ -48,7 +48,7 @@ def stack_dicts(items: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Ten
 
 CSP_DEFAULTS: dict[str, Any] = {"detector": "csp", "backbone": "resnet50", "width": 1.0, "head_bn_momentum": 0.01,
                                 "backbone_weights": None, "aspect_ratio": 0.41, "nms_iou": 0.5, "pre_nms_top_k": 1000,
-                                "loss_weights": list(LOSS_WEIGHTS)}
+                                "loss_weights": list(LOSS_WEIGHTS), "scale_loss": "relative"}
 
 
 def csp_spec(config: dict[str, Any] | None = None) -> DetectorSpec:
@@ -66,6 +66,8 @@ def csp_spec(config: dict[str, Any] | None = None) -> DetectorSpec:
     if len(weights) != 3 or min(weights) < 0:
         raise BadInput(f"CSP loss_weights {cfg['loss_weights']} must be three non-negative numbers "
                        "(center, scale, offset; the paper's are 0.01, 1, 0.1)")
+    if cfg["scale_loss"] not in SCALE_FORMS:
+        raise UnknownName("CSP scale_loss", str(cfg["scale_loss"]), list(SCALE_FORMS))
     model = CSP(cfg["backbone"], float(cfg["width"]), head_bn_momentum=float(cfg["head_bn_momentum"]),
                 backbone_weights=cfg["backbone_weights"])
 
@@ -73,7 +75,7 @@ def csp_spec(config: dict[str, Any] | None = None) -> DetectorSpec:
         return make_targets(persons, size, ignore)._asdict()
 
     def loss(outputs: Any, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
-        parts = csp_loss(outputs, CSPTargets(**batch), weights=weights)
+        parts = csp_loss(outputs, CSPTargets(**batch), weights=weights, scale_form=cfg["scale_loss"])
         return parts.total, {name: float(getattr(parts, name).detach()) for name in ("center", "scale", "offset")}
 
     def decode_fn(outputs: Any, sizes: list[tuple[int, int]], score_threshold: float) -> list[Detections]:

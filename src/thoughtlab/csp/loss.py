@@ -19,7 +19,8 @@ map, v the valid mask and K the number of positive cells in the batch
 
 Code over paper: the paper writes Smooth-L1 on the log scale; every official
 implementation uses the *relative* error and divides by the number of
-window cells, which we follow.  Two numerical choices differ from the Keras
+window cells, which we follow by default (``scale_form="log"`` gives the
+paper's form).  Two numerical choices differ from the Keras
 code: the BCE is computed from logits (Pedestron) instead of clipped
 probabilities, and the negatives are v (1 - y) instead of v - y (the same
 whenever positives are valid cells; the code's form goes negative otherwise).
@@ -75,12 +76,21 @@ def center_loss(logits: torch.Tensor, center: torch.Tensor, gamma: float = FOCAL
     return (weight * bce).sum() / positive.sum().clamp_min(1.0)
 
 
-def scale_loss(pred: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-    """Smooth-L1 of the relative log-height error (s - t) / t over the scale-mask cells, / their number."""
+SCALE_FORMS = ("relative", "log")
+
+
+def scale_loss(pred: torch.Tensor, scale: torch.Tensor, form: str = "relative") -> torch.Tensor:
+    """Smooth-L1 of the log-height error over the scale-mask cells, / their number.
+
+    ``form="relative"`` (the official code): the error is (s - t) / t; ``"log"`` (the paper's Eq. 3):
+    s - t itself, which does not down-weight tall people (large t).
+    """
     mask = scale[:, 1] > 0
     target = scale[:, 0][mask]
-    relative = (pred[:, 0][mask] - target) / target
-    return F.smooth_l1_loss(relative, torch.zeros_like(relative), reduction="sum") / mask.sum().clamp_min(1)
+    error = pred[:, 0][mask] - target
+    if form == "relative":
+        error = error / target
+    return F.smooth_l1_loss(error, torch.zeros_like(error), reduction="sum") / mask.sum().clamp_min(1)
 
 
 def offset_loss(pred: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
@@ -91,11 +101,11 @@ def offset_loss(pred: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
 
 
 def csp_loss(outputs: CSPOutput, targets: CSPTargets, weights: tuple[float, float, float] = LOSS_WEIGHTS,
-             gamma: float = FOCAL_GAMMA, beta: float = FOCAL_BETA) -> CSPLoss:
+             gamma: float = FOCAL_GAMMA, beta: float = FOCAL_BETA, scale_form: str = "relative") -> CSPLoss:
     """The CSP loss of a batch: raw head outputs vs. targets from :func:`~thoughtlab.csp.targets.stack_targets`."""
     check_shapes(outputs, targets)
     parts = (center_loss(outputs.center, targets.center, gamma, beta),
-             scale_loss(outputs.scale, targets.scale),
+             scale_loss(outputs.scale, targets.scale, scale_form),
              offset_loss(outputs.offset, targets.offset))
     total = sum(w * part for w, part in zip(weights, parts))
     return CSPLoss(total, *parts)

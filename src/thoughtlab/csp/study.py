@@ -235,9 +235,8 @@ CLAIMS = (
 SMOKE = Cfg(train=training.PRESETS["smoke"], width=192, height=160,
             sizes={"train": 6, "val": 3, "test": 4}, shifted_test=4, parallel=1)
 QUICK = Cfg(train=training.PRESETS["quick"])
-FULL = Cfg(train=replace(training.PRESETS["quick"], detector={**training.PRESETS["quick"].detector,
-                                                              "backbone": "resnet50", "width": 1.0},
-                         steps=6000, device="auto"),
+FULL = Cfg(train=replace(training.PRESETS["quick"], steps=6000, crop=(384, 320), val_max_images=None,
+                         detector={**training.PRESETS["quick"].detector, "backbone": "resnet50", "width": 1.0}),
            width=640, height=480, sizes={"train": 2000, "val": 200, "test": 500}, shifted_test=500)
 
 STUDY = Study(

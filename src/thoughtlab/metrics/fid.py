@@ -48,8 +48,8 @@ from thoughtlab.metrics.checks import SmallSampleWarning, as_matrix, positive_in
 
 CHUNK_ROWS = 8192
 PRECISIONS = ("float32", "float64")
-COVARIANCE_THREADS = min(4, os.cpu_count() or 1)
-LINALG_THREADS = 1
+COVARIANCE_THREADS = 1
+LINALG_THREADS = min(2, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def _rows_scatter(x: np.ndarray, centre: np.ndarray, work: np.dtype) -> np.ndarr
     syrk = scipy.linalg.get_blas_funcs("syrk", dtype=work)
     rows = np.empty((min(CHUNK_ROWS, len(x)), x.shape[1]), dtype=work)
     chunk_scatter = np.zeros((x.shape[1], x.shape[1]), dtype=work, order="F")
-    total = np.zeros((x.shape[1], x.shape[1]))
+    total = np.zeros((x.shape[1], x.shape[1]), order="F")   # syrk writes column-major: add like for like
     for start in range(0, len(x), CHUNK_ROWS):
         chunk = x[start:start + CHUNK_ROWS]
         centred = rows[:len(chunk)]
@@ -98,21 +98,24 @@ def scatter_matrix(x: np.ndarray, mu: np.ndarray, precision: str = "float32") ->
     c = fl32(μ), each centred value rounded once; the exact shift identity
     Σ(x − c)(x − c)ᵀ = S + N(μ − c)(μ − c)ᵀ then removes the offset μ − c.
 
-    The chunks are split into ``COVARIANCE_THREADS`` contiguous blocks, one Python thread
-    and one single-threaded BLAS call stream per block, summed in block order: the result
-    does not depend on timing, and the thread count only regroups the float64 sums.
-    Measured on the shared 2-core machine: OpenBLAS's own 2 threads spin while waiting
-    and were up to 1.5x slower than 1 thread under load; independent blocks never wait.
+    By default (``COVARIANCE_THREADS`` = 1) the chunks form one stream and BLAS threads each
+    ``syrk``; with more, the chunks are split into that many contiguous blocks, one Python
+    thread and single-threaded BLAS per block, summed in block order, so the result does not
+    depend on timing.  Measured at 50k x 2048 on the idle 2-core machine: 1.9 s per set with
+    one stream, 2.9 s with two blocks (under load the blocks were the faster, 1.5x).
     """
     work = np.dtype(precision)
     centre = mu.astype(np.result_type(x.dtype, work))
     chunks = -(-len(x) // CHUNK_ROWS)
     workers = min(COVARIANCE_THREADS, chunks)
-    bounds = [CHUNK_ROWS * (chunks * i // workers) for i in range(workers + 1)]  # chunk-aligned blocks
-    blocks = [x[start:stop] for start, stop in zip(bounds[:-1], bounds[1:])]
-    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(len(blocks)) as pool:
-        totals = list(pool.map(lambda block: _rows_scatter(block, centre, work), blocks))
-    total = sum(totals[1:], start=totals[0])
+    if workers == 1:   # one stream of chunks; BLAS uses its own threads inside each syrk
+        total = _rows_scatter(x, centre, work)
+    else:
+        bounds = [CHUNK_ROWS * (chunks * i // workers) for i in range(workers + 1)]  # chunk-aligned blocks
+        blocks = [x[start:stop] for start, stop in zip(bounds[:-1], bounds[1:])]
+        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(len(blocks)) as pool:
+            totals = list(pool.map(lambda block: _rows_scatter(block, centre, work), blocks))
+        total = sum(totals[1:], start=totals[0])
     offset = mu - centre
     total -= len(x) * np.outer(offset, offset)
     upper = np.triu(total)
@@ -198,10 +201,10 @@ def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
     With R₁R₁ᵀ = Σ₁ and R₂R₂ᵀ = Σ₂, M = R₂ᵀR₁ gives MᵀM = R₁ᵀΣ₂R₁, which has the
     eigenvalues of Σ₂R₁R₁ᵀ = Σ₂Σ₁, i.e. of Σ₁Σ₂; so the trace is Σᵢ √λᵢ(MᵀM) (the
     nuclear norm of M), λ clipped at 0.  float64 throughout, via torch (MKL ``syevd``
-    measured 2x faster than numpy's OpenBLAS here).  Runs on ``LINALG_THREADS`` = 1
-    thread: the tridiagonal reduction is level-2 BLAS and stalls when cores are
-    oversubscribed (measured at d=2048 on a busy 2-core machine: eigh 2 s on one
-    thread, 22 s on two).
+    measured 2x faster than numpy's OpenBLAS here).  Runs on ``LINALG_THREADS`` (at
+    most 2) threads: 1.1 s at d=2048 on the idle 2-core machine against 1.6 s on one; more
+    threads stall when cores are oversubscribed (eigh on a busy machine: 2 s on one thread,
+    22 s on two).
     """
     with linalg_threads(LINALG_THREADS):
         s1 = torch.tensor(np.asarray(sigma1, dtype=np.float64))  # a copy: inputs may be read-only
