@@ -38,8 +38,8 @@ from thoughtlab.metrics.inputs import (
     Features,
     Images,
     extract_features,
-    generator_spec,
     load_source,
+    names_generator,
     protocol_json,
 )
 from thoughtlab.nets.inception import WEIGHTS_ENV
@@ -129,7 +129,7 @@ def check_samples(args: argparse.Namespace, sources: list[str]) -> None:
         return
     if args.samples < 1:
         raise UserError(f"--samples must be at least 1, got {args.samples}")
-    if not any(generator_spec(s) and not Path(s).exists() for s in sources):
+    if not any(names_generator(s) for s in sources):
         raise UserError("--samples applies to generator inputs (file.py:function or package.module:function); "
                         "drop it or pass a generator")
 

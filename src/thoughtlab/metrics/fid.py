@@ -32,7 +32,6 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +47,6 @@ from thoughtlab.metrics.checks import SmallSampleWarning, as_matrix, positive_in
 
 CHUNK_ROWS = 8192
 PRECISIONS = ("float32", "float64")
-COVARIANCE_THREADS = 1
 LINALG_THREADS = min(2, os.cpu_count() or 1)
 
 
@@ -98,24 +96,13 @@ def scatter_matrix(x: np.ndarray, mu: np.ndarray, precision: str = "float32") ->
     c = fl32(μ), each centred value rounded once; the exact shift identity
     Σ(x − c)(x − c)ᵀ = S + N(μ − c)(μ − c)ᵀ then removes the offset μ − c.
 
-    By default (``COVARIANCE_THREADS`` = 1) the chunks form one stream and BLAS threads each
-    ``syrk``; with more, the chunks are split into that many contiguous blocks, one Python
-    thread and single-threaded BLAS per block, summed in block order, so the result does not
-    depend on timing.  Measured at 50k x 2048 on the idle 2-core machine: 1.9 s per set with
-    one stream, 2.9 s with two blocks (under load the blocks were the faster, 1.5x).
+    The chunks form one stream and BLAS threads each ``syrk``.  Measured at 50k x 2048 on the
+    idle 2-core machine: 1.9 s per set, against 2.9 s with the chunks split over two Python
+    threads of single-threaded BLAS.
     """
     work = np.dtype(precision)
     centre = mu.astype(np.result_type(x.dtype, work))
-    chunks = -(-len(x) // CHUNK_ROWS)
-    workers = min(COVARIANCE_THREADS, chunks)
-    if workers == 1:   # one stream of chunks; BLAS uses its own threads inside each syrk
-        total = _rows_scatter(x, centre, work)
-    else:
-        bounds = [CHUNK_ROWS * (chunks * i // workers) for i in range(workers + 1)]  # chunk-aligned blocks
-        blocks = [x[start:stop] for start, stop in zip(bounds[:-1], bounds[1:])]
-        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(len(blocks)) as pool:
-            totals = list(pool.map(lambda block: _rows_scatter(block, centre, work), blocks))
-        total = sum(totals[1:], start=totals[0])
+    total = _rows_scatter(x, centre, work)
     offset = mu - centre
     total -= len(x) * np.outer(offset, offset)
     upper = np.triu(total)

@@ -158,6 +158,11 @@ def generator_spec(source: str) -> tuple[str, str] | None:
     return None
 
 
+def names_generator(source: Any) -> bool:
+    """True when ``source`` is a generator spec and no file or folder of that name exists (paths win)."""
+    return isinstance(source, str) and generator_spec(source) is not None and not Path(source).exists()
+
+
 def _import_target(target: str, source: str) -> Any:
     """The module named by a generator spec: a ``.py`` file (run as a fresh module) or an importable module."""
     where = str(Path(target).resolve().parent) if target.endswith(".py") else os.getcwd()
@@ -294,7 +299,7 @@ def load_source(source: Any, *, mixed: str = "error", float_policy: str = "round
         path = Path(source)
         if path.is_dir():
             return load_folder(path, mixed)
-        if not path.exists() and isinstance(source, str) and generator_spec(source):
+        if names_generator(source):
             if samples is None:
                 raise BadInput(f"{source} is a generator; pass --samples N (samples=N) to say how many images to draw")
             return images_from_generator(load_generator(source), samples, batch_size, float_policy,
