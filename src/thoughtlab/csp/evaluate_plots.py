@@ -12,17 +12,27 @@ from thoughtlab.csp.evaluate import Evaluation, SubsetResult
 _LIMITS = (2e-4, 50.0, 0.035, 1.0)   # dbEval's axis limits [fppi min, max, miss rate min, max]
 
 
-def _draw_curve(ax: Any, result: SubsetResult, label: str) -> None:
-    """Step curve of the operating points, starting at (FPPI→0, miss rate 1), with the 9 reference points marked."""
-    fppi = np.concatenate([[_LIMITS[0]], np.maximum(result.fppi, _LIMITS[0])])
-    miss = np.concatenate([[1.0], result.miss_rate])
-    shown = "n/a" if result.mr2 is None else f"{100 * result.mr2:.2f}%"
+def draw_curve(ax: Any, fppi: Any, miss_rate: Any, mr2: float | None, label: str,
+               reference_fppi: Any, miss_rate_at_references: Any) -> None:
+    """Step curve of the operating points, starting at (FPPI→0, miss rate 1), with the 9 reference points marked.
+
+    Takes plain arrays, so curves saved as JSON (e.g. a study's outcome) draw the same as a :class:`SubsetResult`.
+    """
+    fppi = np.concatenate([[_LIMITS[0]], np.maximum(np.asarray(fppi, dtype=float), _LIMITS[0])])
+    miss = np.concatenate([[1.0], np.asarray(miss_rate, dtype=float)])
+    shown = "n/a" if mr2 is None else f"{100 * mr2:.2f}%"
     line, = ax.step(fppi, np.maximum(miss, _LIMITS[2]), where="post", label=f"{shown} {label}")
-    ax.plot(result.reference_fppi, np.maximum(result.miss_rate_at_references, _LIMITS[2]), "o",
-            color=line.get_color(), markersize=3)
+    ax.plot(reference_fppi, np.maximum(miss_rate_at_references, _LIMITS[2]), "o", color=line.get_color(),
+            markersize=3)
 
 
-def _style(ax: Any, title: str) -> None:
+def _draw_curve(ax: Any, result: SubsetResult, label: str) -> None:
+    draw_curve(ax, result.fppi, result.miss_rate, result.mr2, label, result.reference_fppi,
+               result.miss_rate_at_references)
+
+
+def style_axes(ax: Any, title: str) -> None:
+    """dbEval's log-log axes, ticks and limits, with a legend."""
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(_LIMITS[0], _LIMITS[1])
@@ -50,7 +60,7 @@ def plot_subsets(evaluation: Evaluation, title: str = "") -> Any:
     for ax, name in zip(axes.flat, names):
         result = evaluation.subsets[name]
         _draw_curve(ax, result, name)
-        _style(ax, f"{name} ({result.n_positives} people)")
+        style_axes(ax, f"{name} ({result.n_positives} people)")
     for ax in list(axes.flat)[len(names):]:
         ax.set_visible(False)
     if title:
@@ -68,6 +78,6 @@ def plot_comparison(evaluations: Mapping[str, Evaluation], subset: str = "Reason
     fig, ax = plt.subplots(figsize=(5, 4.2))
     for label, evaluation in evaluations.items():
         _draw_curve(ax, evaluation.subsets[subset], label)
-    _style(ax, title or subset)
+    style_axes(ax, title or subset)
     fig.tight_layout()
     return fig

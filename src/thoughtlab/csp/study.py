@@ -34,13 +34,13 @@ import torch
 from thoughtlab.csp import training
 from thoughtlab.csp.anchors import design_for_dataset
 from thoughtlab.csp.evaluate import Evaluation, evaluate
+from thoughtlab.csp.evaluate_plots import draw_curve, style_axes
 from thoughtlab.csp.hog import hog_detect_dataset
 from thoughtlab.csp.synth import make_dataset
 from thoughtlab.csp.training_data import ImageSet
 from thoughtlab.study import Claim, Outcome, RunContext, Study, judge
 
 THOUGHT = "4. CSP: center and scale prediction"
-DETECTORS = ("csp", "anchor", "hog")
 DISTRIBUTIONS = ("default", "shifted")
 SUBSETS = ("Reasonable", "All")
 
@@ -61,7 +61,6 @@ class Cfg:
     shifted_test: int = 100
     data_seed: int = 0
     n_anchor_heights: int = 6
-    hog: bool = True
     parallel: int = 2
 
 
@@ -129,10 +128,11 @@ def evaluate_hog(folders: dict[str, Path], ctx: RunContext) -> dict[str, Evaluat
     return results
 
 
-def curves(evaluation: Evaluation) -> dict[str, list[float]]:
-    """The Reasonable miss-rate-vs-FPPI curve for the figures."""
+def curves(evaluation: Evaluation) -> dict[str, Any]:
+    """The Reasonable miss-rate-vs-FPPI curve and its reference points, as :func:`draw_curve` takes them."""
     r = evaluation.subsets["Reasonable"]
-    return {"fppi": r.fppi.tolist(), "miss_rate": r.miss_rate.tolist(), "mr2": r.mr2}
+    return {"fppi": r.fppi.tolist(), "miss_rate": r.miss_rate.tolist(), "mr2": r.mr2,
+            "reference_fppi": r.reference_fppi.tolist(), "miss_rate_at_references": r.miss_rate_at_references.tolist()}
 
 
 def run(cfg: Cfg, ctx: RunContext) -> Outcome:
@@ -147,8 +147,7 @@ def run(cfg: Cfg, ctx: RunContext) -> Outcome:
         evaluations[name] = evaluate_detector(*training.load_detector(weights), folders, cfg.train.score_threshold)
     history = {name: h for name, (_, h, _) in trained.items()}
     train_seconds = {name: seconds for name, (_, _, seconds) in trained.items()}
-    if cfg.hog:
-        evaluations["hog"] = evaluate_hog(folders, ctx)
+    evaluations["hog"] = evaluate_hog(folders, ctx)
     metrics: dict[str, float] = {}
     for name, per_dist in evaluations.items():
         for dist, ev in per_dist.items():
@@ -172,20 +171,16 @@ def plot_curves(outcomes: list[Outcome], figures: Any) -> None:
     import matplotlib.pyplot as plt
 
     curves_ = outcomes[0].data["curves"]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
     for ax, dist in zip(axes, DISTRIBUTIONS):
-        for name in curves_:
-            c = curves_[name][dist]
-            fppi = np.maximum(np.asarray(c["fppi"], dtype=float), 1e-3)
-            label = f"{name} ({100 * c['mr2']:.1f}%)" if c["mr2"] is not None else name
-            ax.step(np.r_[1e-3, fppi], np.r_[1.0, c["miss_rate"]], where="post", label=label)
-        ax.set(xscale="log", yscale="log", xlim=(1e-3, 10), ylim=(0.02, 1.05), xlabel="false positives per image",
-               title=f"{dist} test set, Reasonable")
+        for name, per_dist in curves_.items():
+            draw_curve(ax, label=name, **per_dist[dist])
         ax.axvspan(1e-2, 1, color="0.92", zorder=0)
-        ax.legend(title="MR⁻²")
-    axes[0].set_ylabel("miss rate")
+        style_axes(ax, f"{dist} test set, Reasonable")
+    fig.tight_layout()
     figures.save("csp_mr_fppi", fig, "Miss rate against false positives per image (Reasonable) on the default and "
-                 "the shifted test set; the shaded band is the FPPI range [10⁻², 1] that MR⁻² averages over.")
+                 "the shifted test set, legend: MR⁻²; dots mark the 9 reference points, and the shaded band is the "
+                 "FPPI range [10⁻², 1] that MR⁻² averages over.")
 
 
 def plot_training(outcomes: list[Outcome], figures: Any) -> None:
