@@ -196,7 +196,7 @@ def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
     eigenvalues of Σ₁Σ₂ and the trace is Σᵢ √λᵢ(C), λ clipped at 0.  float64 throughout, via
     torch (MKL ``syevd`` measured 2x faster than numpy's OpenBLAS here).  One Cholesky and two
     products: 1.05–1.16 s at d=2048 against 1.34 s for the nuclear norm of R₂ᵀR₁ (a second
-    Cholesky and a third product), same process, idle machine.  Runs on ``LINALG_THREADS`` (at
+    Cholesky and a third product), measured in one process.  Runs on ``LINALG_THREADS`` (at
     most 2) threads: more threads stall when cores are oversubscribed (eigh on a busy machine:
     2 s on one thread, 22 s on two).
     """
