@@ -33,6 +33,7 @@ import torch
 
 from thoughtlab.csp.decode import SCORE_THRESHOLD, decode
 from thoughtlab.csp.model import CSP, count_parameters, pad_to_multiple
+from timing import best_of
 
 CONFIGS = (("resnet18", 1.0), ("resnet34", 1.0), ("resnet50", 1.0), ("resnet18", 0.5), ("resnet18", 0.25))
 HEIGHT, WIDTH = 480, 640
@@ -62,12 +63,7 @@ def time_hog(repeats: int) -> float:
     from thoughtlab.csp.hog import hog_detect
 
     image = np.random.default_rng(0).integers(0, 256, (HEIGHT, WIDTH, 3), dtype=np.uint8)
-    times = []
-    for _ in range(repeats + 1):
-        start = time.perf_counter()
-        hog_detect(image)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times[1:])
+    return best_of(lambda: hog_detect(image), repeats)[1]
 
 
 def time_training(steps: int) -> None:

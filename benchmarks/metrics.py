@@ -33,6 +33,7 @@ import sys
 import time
 
 import numpy as np
+from timing import best_of
 
 
 def _features(n: int, dim: int, seed: int, shift: float = 0.0) -> np.ndarray:
@@ -144,17 +145,9 @@ def _fid_floor(n: int, dim: int) -> dict:
     same_rows = rows.copy()   # numpy would route X.T @ X on one buffer to syrk
     spd = torch.tensor(np.cov(rng.standard_normal((2 * dim, dim)), rowvar=False))
 
-    def best_of_3(work) -> float:
-        times = []
-        for _ in range(3):
-            start = time.perf_counter()
-            work()
-            times.append(time.perf_counter() - start)
-        return min(times)
-
     with linalg_threads(LINALG_THREADS):
-        gemm_s = best_of_3(lambda: rows.T @ same_rows)
-        eig_s = best_of_3(lambda: torch.linalg.eigvalsh(spd))
+        gemm_s = best_of(lambda: rows.T @ same_rows, 3)[0]
+        eig_s = best_of(lambda: torch.linalg.eigvalsh(spd), 3)[0]
     gflops = 2 * CHUNK_ROWS * dim * dim / gemm_s / 1e9
     products_s = 2 * n * dim * (dim + 1) / (gflops * 1e9)
     return {"sgemm_gflops": gflops, "products_s": products_s, "eigvalsh_s": eig_s, "floor_s": products_s + eig_s}

@@ -12,9 +12,7 @@ Same model, data, optimizer and steps in each row; the ratio is to the bare loop
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import torch
@@ -24,6 +22,7 @@ from torch import nn
 from thoughtlab.data import load_dataset
 from thoughtlab.probe import Probe
 from thoughtlab.train import fit
+from timing import best_of
 
 
 def make_model(seed: int) -> nn.Module:
@@ -63,16 +62,6 @@ def probe_measure(x: torch.Tensor, y: torch.Tensor) -> None:
 @torch.no_grad()
 def plain_forward(x: torch.Tensor, y: torch.Tensor) -> None:
     make_model(0)(x[:1024])
-
-
-def best_of(fn, repeats: int) -> tuple[float, float]:
-    fn()  # warm-up: first-call allocations and lazy initialisation are not what we compare
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times), statistics.median(times)
 
 
 def main() -> None:
