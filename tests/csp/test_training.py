@@ -9,15 +9,10 @@ import torch
 
 from thoughtlab.csp.datasets import PedestrianSet, make_image
 from thoughtlab.csp.synth import make_dataset
-from thoughtlab.csp.training import (
-    TrainConfig,
-    build_detector,
-    csp_spec,
-    evaluate_model,
-    load_detector,
-    seeded_detector,
-    train_detector,
-)
+from thoughtlab.csp.detectors import build_detector, csp_spec, load_detector, seeded_detector
+from thoughtlab.csp.inference import evaluate_model
+from thoughtlab.csp.train_config import TrainConfig
+from thoughtlab.csp.training import train_detector
 from thoughtlab.csp.training_data import HybridSampler, ImageSet
 from thoughtlab.errors import BadInput, UnknownName, UserError
 
