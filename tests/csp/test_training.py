@@ -88,9 +88,10 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(smoke_data, tmp_p
     assert full.losses[2:] == rest.losses
     for (name, a), b in zip(full.model.state_dict().items(), rest.model.state_dict().values()):
         assert torch.equal(a, b), name
-    _, loaded = load_detector(tmp_path / "b" / "model.pt")
-    for a, b in zip(loaded.state_dict().values(), full.model.state_dict().values()):
-        assert torch.equal(a, b)
+    for weights in ("model.pt", "checkpoint.pt"):  # the final teacher, and the teacher inside the training state
+        _, loaded = load_detector(tmp_path / "b" / weights)
+        for a, b in zip(loaded.state_dict().values(), full.model.state_dict().values()):
+            assert torch.equal(a, b), weights
 
 
 def test_validation_is_logged_and_best_teacher_saved(smoke_data, tmp_path):
