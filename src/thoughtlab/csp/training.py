@@ -149,7 +149,8 @@ def train_detector(spec: DetectorSpec, train: ImageSet, cfg: TrainConfig, out_di
         save_checkpoint(out / "model.pt", weights_file(spec, teacher, end))
     best = state.records["best"]
     history = [(int(s), float(m)) for s, m in state.records["val_history"]]
-    return TrainResult(teacher.eval(), end, time.perf_counter() - began, recipe.losses, history, best["step"], best["mr2"])
+    seconds = time.perf_counter() - began
+    return TrainResult(teacher.eval(), end, seconds, recipe.losses, history, best["step"], best["mr2"])
 
 
 def _validate(spec: DetectorSpec, val: ImageSet, cfg: TrainConfig, state: TrainState, out: Path) -> dict[str, float]:

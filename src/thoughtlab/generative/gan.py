@@ -143,10 +143,10 @@ def train_gan(data: np.ndarray, cfg: GanConfig, seed: int, folder: Path,
     g, d = build(cfg, seed)
     recipe = GanRecipe(x, cfg, seed, on_step)
     settings = {k: v for k, v in asdict(cfg).items() if k not in ("steps", "snapshots")}  # free to grow on resume
+    adam = {name: torch.optim.Adam(net.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
+            for name, net in (("generator", g), ("discriminator", d))}
     state = TrainState({**settings, "seed": seed, "examples": len(x)}, models={"generator": g, "discriminator": d},
-                       optimizers={"generator": torch.optim.Adam(g.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999)),
-                                   "discriminator": torch.optim.Adam(d.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))},
-                       generators={"noise": recipe.noise}, records={"snapshots": []})
+                       optimizers=adam, generators={"noise": recipe.noise}, records={"snapshots": []})
     if 0 in cfg.snapshots and not (checkpoint is not None and Path(checkpoint).exists()):
         state.records["snapshots"].append(str(_save(folder, 0, g, d, cfg)))
     snapshot = Hook(set(cfg.snapshots) - {0},

@@ -240,7 +240,8 @@ def train(recipe: Recipe, state: TrainState, steps: int, *, checkpoint: str | os
             if log_due(done, steps):  # every rank takes part in the means, whether or not it logs
                 means = {name: distributed.all_reduce_mean(value) for name, value in scalars.items()}
                 log_scalars(logger if main else None, done, means)
-                bar.set_postfix({name: f"{value:.4g}" for name, value in means.items()}, refresh=False)
+                if not bar.disable:
+                    bar.set_postfix({name: f"{value:.4g}" for name, value in means.items()}, refresh=False)
             for hook in hooks:
                 if hook.due(done, steps):
                     log_scalars(logger if main else None, done, hook.fn(state) or {})
