@@ -5,7 +5,8 @@ Rows: a bare PyTorch classifier loop (the peer), ``thoughtlab.train.fit`` (a rec
 with an atomic checkpoint every 50 steps and an EMA; a bare two-network GAN loop (one D and one G Adam
 step per iteration, as ``generative/gan.py``) against the same GAN as ``GanRecipe`` on the core; and
 ``thoughtlab.probe.Probe.measure`` against a plain forward pass.  Each pair does the same work (model,
-data, optimizers, steps); the ratio is to the row's peer.  The core's goal: <= 1.05x its bare loop.
+data, optimizers, steps); each group's rows run interleaved, and the ratio is of CPU seconds (one thread:
+this process's work, fair on a shared machine) to the group's peer.  The core's goal: <= 1.05x its bare loop.
 
     .venv/bin/python benchmarks/training.py [--steps 300] [--repeats 3]
 """
@@ -13,6 +14,7 @@ data, optimizers, steps); the ratio is to the row's peer.  The core's goal: <= 1
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 from pathlib import Path
 
@@ -24,7 +26,7 @@ from thoughtlab.data import load_dataset
 from thoughtlab.generative.gan import GanConfig, GanRecipe, build
 from thoughtlab.probe import Probe
 from thoughtlab.train import TrainState, fit, train
-from timing import best_of
+from timing import interleaved
 
 GAN = GanConfig(z_dim=32, width=128, batch_size=64)
 
@@ -115,24 +117,25 @@ def main() -> None:
     split = load_dataset("mnist5k")
     x, y = torch.from_numpy(split.x_train), torch.from_numpy(split.y_train)
     images = x.reshape(-1, 1, 28, 28)
-    rows = [
-        ("bare PyTorch loop (peer)", lambda: bare_loop(x, y, args.steps, args.batch), None),
-        ("thoughtlab fit (core)", lambda: with_fit(x, y, args.steps, args.batch, False), 0),
-        ("fit + checkpoint/50 + EMA", lambda: with_fit(x, y, args.steps, args.batch, True), 0),
-        ("bare GAN loop, G+D (peer)", lambda: bare_gan(images, args.steps), None),
-        ("GanRecipe on the core", lambda: core_gan(images, args.steps), 3),
-        ("plain forward, 1024 images (peer)", lambda: plain_forward(x, y), None),
-        ("Probe.measure, 1024 images", lambda: probe_measure(x, y), 5),
+    groups = [  # each group: its peer first, then what is compared with it (interleaved, equal work)
+        [("bare PyTorch loop (peer)", lambda: bare_loop(x, y, args.steps, args.batch)),
+         ("thoughtlab fit (core)", lambda: with_fit(x, y, args.steps, args.batch, False)),
+         ("fit + checkpoint/50 + EMA", lambda: with_fit(x, y, args.steps, args.batch, True))],
+        [("bare GAN loop, G+D (peer)", lambda: bare_gan(images, args.steps)),
+         ("GanRecipe on the core", lambda: core_gan(images, args.steps))],
+        [("plain forward, 1024 images (peer)", lambda: plain_forward(x, y)),
+         ("Probe.measure, 1024 images", lambda: probe_measure(x, y))],
     ]
     print(f"MLP 784-256x4-10 on mnist5k, {args.steps} steps of {args.batch}; MLP GAN (z 32, width 128, batch "
-          f"{GAN.batch_size}), {args.steps} steps; {args.threads} thread(s), best of {args.repeats}")
-    print(f"{'what':<36} {'best s':>9} {'median s':>9} {'ratio':>7}")
-    results = []
-    for name, fn, peer in rows:
-        best, median = best_of(fn, args.repeats)
-        results.append(best)
-        ratio = f"{best / results[peer]:.2f}x" if peer is not None else "1.00x"
-        print(f"{name:<36} {best:>9.3f} {median:>9.3f} {ratio:>7}")
+          f"{GAN.batch_size}), {args.steps} steps; {args.threads} thread(s), {args.repeats} interleaved repeats; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"{'what':<36} {'wall best':>10} {'cpu best':>9} {'cpu median':>11} {'ratio (cpu best)':>17}")
+    for group in groups:
+        results = interleaved([fn for _, fn in group], args.repeats)
+        for (name, _), result in zip(group, results):
+            ratio = result["cpu_best"] / results[0]["cpu_best"]
+            print(f"{name:<36} {result['wall_best']:>10.3f} {result['cpu_best']:>9.3f} {result['cpu_median']:>11.3f} "
+                  f"{ratio:>16.3f}x")
 
 
 if __name__ == "__main__":
