@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from thoughtlab.collapse import manifolds as mf
-from thoughtlab.collapse.relu_collapse import STUDY, Cfg, measure_width
+from thoughtlab.collapse.relu_collapse import STUDY, Config, measure_width
 from thoughtlab.errors import BadInput, UnknownName
 from thoughtlab.runs import FigureDir, LocalContext
 from thoughtlab.study import verdicts
@@ -60,7 +60,7 @@ def test_same_seed_same_metrics(tmp_path):
 
 
 def test_batched_measures_match_the_reference_map():
-    cfg = Cfg(draws=6, points=60, chunk=4, knn_queries=20)
+    cfg = Config(draws=6, points=60, chunk=4, knn_queries=20)
     x = mf.manifold_points("circle", cfg.points, 0)[0]
     T = mf.gaussian_embeddings(cfg.draws, 5, torch.Generator().manual_seed(0))
     queries = mf.query_indices(cfg.points, cfg.knn_queries)

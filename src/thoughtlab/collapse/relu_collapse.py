@@ -34,7 +34,7 @@ COLOURS = {"identity": "tab:blue", "relu": "tab:orange", "relu6": "tab:green", "
 
 
 @dataclass(frozen=True)
-class Cfg:
+class Config:
     """Configuration of one scale.
 
     dims: lifted widths n.  draws: random T per n.  points: per manifold.
@@ -57,7 +57,7 @@ class Cfg:
     chunk: int = 25
 
 
-def check_config(cfg: Cfg) -> None:
+def check_config(cfg: Config) -> None:
     """Raise BadInput/UnknownName for a configuration the claims cannot be judged on."""
     for name in cfg.manifolds:
         mf.manifold_points(name, 3, 0)  # raises UnknownName
@@ -84,7 +84,7 @@ def child_seed(seed: int, stream: int) -> int:
     return int(np.random.SeedSequence((seed, stream)).generate_state(1)[0])
 
 
-def draw_lifts(cfg: Cfg, seed: int) -> dict[int, torch.Tensor]:
+def draw_lifts(cfg: Config, seed: int) -> dict[int, torch.Tensor]:
     """``cfg.draws`` Gaussian T (n×2) for every width n of the config."""
     gens = {n: torch.Generator().manual_seed(child_seed(seed, n)) for n in cfg.dims}
     return {n: mf.gaussian_embeddings(cfg.draws, n, gen) for n, gen in gens.items()}
@@ -98,7 +98,7 @@ def mean_and_ci(values: torch.Tensor) -> tuple[float, float]:
 
 
 def measure_width(
-    cfg: Cfg, x: torch.Tensor, lifts: torch.Tensor, neighbours: torch.Tensor, queries: torch.Tensor
+    cfg: Config, x: torch.Tensor, lifts: torch.Tensor, neighbours: torch.Tensor, queries: torch.Tensor
 ) -> dict[str, dict[str, Any]]:
     """Per-draw measures of every activation at one width n (lifts: (D, n, 2)), in chunks of draws."""
     acts = {name: mf.activation(name, cfg.leaky_slope) for name in cfg.activations}
@@ -128,7 +128,7 @@ def measure_width(
     return results
 
 
-def run(cfg: Cfg, ctx: RunContext) -> Outcome:
+def run(cfg: Config, ctx: RunContext) -> Outcome:
     """Measure every (manifold, activation, n) over ``cfg.draws`` random lifts T (one seed)."""
     check_config(cfg)
     manifold_seed = child_seed(ctx.seed, 0)
@@ -189,7 +189,7 @@ def pooled_curve(outcomes: list[Outcome], manifold: str, act: str, name: str) ->
     return means.mean(0), np.sqrt((halves**2).sum(0)) / len(outcomes)
 
 
-def plot_panels(cfg: Cfg, outcome: Outcome, figures: Any) -> None:
+def plot_panels(cfg: Config, outcome: Outcome, figures: Any) -> None:
     """Fig. 1 of the paper: each manifold and its ReLU reconstructions T⁺ReLU(Tx), one draw of T."""
     import matplotlib
 
@@ -223,7 +223,7 @@ def plot_panels(cfg: Cfg, outcome: Outcome, figures: Any) -> None:
     )
 
 
-def plot_metric_curves(cfg: Cfg, outcomes: list[Outcome], manifold: str, figures: Any) -> None:
+def plot_metric_curves(cfg: Config, outcomes: list[Outcome], manifold: str, figures: Any) -> None:
     """Unrecoverable fraction (with (n+1)/2ⁿ), affine R², kNN preservation and plain error against n."""
     import matplotlib
 
@@ -275,7 +275,7 @@ def plot_metric_curves(cfg: Cfg, outcomes: list[Outcome], manifold: str, figures
     )
 
 
-def plot(cfg: Cfg, outcomes: list[Outcome], figures: Any) -> None:
+def plot(cfg: Config, outcomes: list[Outcome], figures: Any) -> None:
     """The Fig. 1 panel grid and one metric-vs-n figure per manifold."""
     plot_panels(cfg, outcomes[0], figures)
     for m in cfg.manifolds:
@@ -415,9 +415,9 @@ STUDY = Study(
     ),
     claims=CLAIMS,
     scales={
-        "smoke": Cfg(draws=10, points=200, knn_queries=50, chunk=10, manifolds=("spiral", "circle")),
-        "quick": Cfg(),
-        "full": Cfg(draws=2000, points=2000, knn_queries=250, chunk=25),
+        "smoke": Config(draws=10, points=200, knn_queries=50, chunk=10, manifolds=("spiral", "circle")),
+        "quick": Config(),
+        "full": Config(draws=2000, points=2000, knn_queries=250, chunk=25),
     },
     run=run,
     plot=plot,
