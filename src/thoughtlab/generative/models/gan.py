@@ -22,7 +22,10 @@ Tensors: vectors (B, d); images NCHW in [-1, 1] (``tanh`` output).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Collection
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -30,6 +33,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
 from thoughtlab.errors import BadInput, UnknownName
+from thoughtlab.train import EMA, Hook, TrainState, train
 
 LOSSES: tuple[str, ...] = ("ns", "hinge", "lsgan")
 OUTPUTS: tuple[str, ...] = ("linear", "tanh")
@@ -226,3 +230,107 @@ def r1_penalty(discriminator: Callable[[torch.Tensor], torch.Tensor], real: torc
     out = discriminator(x)
     (grad,) = torch.autograd.grad(out.sum(), x, create_graph=True, allow_unused=True, materialize_grads=True)
     return 0.5 * gamma * grad.pow(2).flatten(1).sum(1).sum() / len(out)
+
+
+# --- training recipe (on thoughtlab.train's core) ------------------------------------------------
+
+@dataclass(frozen=True)
+class GanTraining:
+    """How a GAN is trained: loss, batch, Adam, D steps per G step, R1, EMA, update order.
+
+    ``batch_size`` counts discriminator inputs: each D step draws ``batch_size · pack`` real and as
+    many generated samples (PacGAN's streams: ``m`` batches of 100 packed into 100 inputs).
+    ``simultaneous``: both players' gradients come from the same forward pass and both are applied
+    at once (the ALI/PacGAN code's update); otherwise D steps first and G answers the updated D.
+    """
+
+    loss: str = "ns"
+    batch_size: int = 64
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    d_steps: int = 1
+    r1_gamma: float = 0.0
+    ema_decay: float | None = None
+    simultaneous: bool = False
+
+
+class GanRecipe:
+    """Goodfellow et al. (2014), Algorithm 1 as a :func:`thoughtlab.train.train` recipe.
+
+    ``batch(step)``: ``d_steps`` real minibatches drawn uniformly from ``data`` and as many latent
+    batches, from the recipe's own generator (registered in the state, so resumes are exact).
+    ``step(state, batch)``: ``d_steps`` discriminator updates (loss + R1), one generator update,
+    then the EMA generator (if any).  Models ``g``/``d``, optimisers ``g``/``d``, EMA ``g``.
+    """
+
+    def __init__(self, data: torch.Tensor, z_dim: int, pack: int, cfg: GanTraining, seed: int):
+        _check_loss(cfg.loss)
+        self.data, self.z_dim, self.cfg = data, z_dim, cfg
+        self.per_step = cfg.batch_size * pack
+        if self.per_step > len(data) or cfg.d_steps < 1:
+            raise BadInput(f"need 1 <= batch_size·pack = {self.per_step} <= {len(data)} samples and d_steps >= 1")
+        self.noise = torch.Generator().manual_seed(seed)
+
+    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        k, n = self.cfg.d_steps, self.per_step
+        real = self.data[torch.randint(len(self.data), (k, n), generator=self.noise)]
+        return real, torch.randn(k, n, self.z_dim, generator=self.noise)
+
+    def step(self, state: TrainState, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, float]:
+        g, d = state.models["g"], state.models["d"]
+        opt_g, opt_d = state.optimizers["g"], state.optimizers["d"]
+        cfg = self.cfg
+        for real, z in zip(*batch):
+            fake = g(z)
+            d_loss = discriminator_loss(cfg.loss, d(real), d(fake.detach()))
+            if cfg.r1_gamma > 0:
+                d_loss = d_loss + r1_penalty(d, real, cfg.r1_gamma)
+            if cfg.simultaneous:  # G's gradient against the D of this same forward pass
+                g_grads = torch.autograd.grad(generator_loss(cfg.loss, d(fake)), list(g.parameters()))
+            opt_d.zero_grad(set_to_none=True)
+            d_loss.backward()
+            opt_d.step()
+        if cfg.simultaneous:
+            for param, grad in zip(g.parameters(), g_grads):
+                param.grad = grad
+        else:
+            g_loss = generator_loss(cfg.loss, d(fake))
+            opt_g.zero_grad(set_to_none=True)
+            g_loss.backward()
+        opt_g.step()
+        for ema in state.emas.values():
+            ema.update(g)
+        return {"d_loss": d_loss.item()}
+
+
+def gan_state(g: nn.Module, d: nn.Module, recipe: GanRecipe, config: dict[str, Any]) -> TrainState:
+    """A :class:`TrainState` for :class:`GanRecipe`: Adam for both players, the EMA generator if asked."""
+    cfg = recipe.cfg
+    return TrainState(
+        {**config, **asdict(cfg)}, models={"g": g, "d": d},
+        optimizers={"g": torch.optim.Adam(g.parameters(), cfg.lr_g, betas=cfg.betas),
+                    "d": torch.optim.Adam(d.parameters(), cfg.lr_d, betas=cfg.betas)},
+        emas={"g": EMA(g, cfg.ema_decay)} if cfg.ema_decay is not None else {},
+        generators={"noise": recipe.noise})
+
+
+def train_gan(g: nn.Module, d: nn.Module, data: torch.Tensor, cfg: GanTraining, steps: int, seed: int, *,
+              checkpoint: str | os.PathLike | None = None, hooks: Collection[Hook] = (),
+              logger: Any = None, log_every: int = 100) -> TrainState:
+    """Train ``g`` against ``d`` on ``data`` for ``steps`` steps (resuming ``checkpoint`` if it exists)."""
+    recipe = GanRecipe(data, g.z_dim, getattr(d, "pack", 1), cfg, seed)
+    state = gan_state(g.train(), d.train(), recipe, {"seed": seed, "examples": len(data)})
+    return train(recipe, state, steps, checkpoint=checkpoint, hooks=hooks, logger=logger, log_every=log_every,
+                 progress=False)
+
+
+@torch.no_grad()
+def sample(g: nn.Module, n: int, seed: int, batch_size: int = 2500) -> torch.Tensor:
+    """n samples of ``g`` in eval mode (BN running statistics) from latents seeded by ``seed``."""
+    was_training = g.training
+    g.eval()
+    z = torch.randn(n, g.z_dim, generator=torch.Generator().manual_seed(seed))
+    out = torch.cat([g(z[i:i + batch_size]) for i in range(0, n, batch_size)])
+    g.train(was_training)
+    return out
