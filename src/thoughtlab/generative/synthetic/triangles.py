@@ -20,8 +20,8 @@ Precision and recall (Lucic et al. §4; their δ and restart count are not repro
 - distance of an image x̂ to the manifold = min over triangles x of ‖x − x̂‖² (pixels in [0, 1]),
   approximated by Adam on the triangle's parameters (three segment positions and the rotation,
   squashed by sigmoids into the recipe's ranges, so every fit stays a valid triangle) against a
-  soft rasteriser (a product of three logistic edge functions), from several random restarts; the
-  best restart is scored with the exact rasteriser;
+  soft rasteriser (a product of three logistic edge functions), from several restarts (the nearest
+  of a pool of random valid triangles); the best restart is scored with the exact rasteriser;
 - precision = fraction of generated images within δ of the manifold;
 - recall = fraction of held-out triangles that G reconstructs within δ: min over z of ‖G(z) − x‖²,
   by Adam on z with G fixed, several restarts;
@@ -114,17 +114,23 @@ def _check_images(images: torch.Tensor) -> torch.Tensor:
 
 
 def manifold_distance(images: torch.Tensor, restarts: int = 5, steps: int = 150, lr: float = 0.1,
-                      seed: int = 0) -> torch.Tensor:
-    """(n,) min over valid triangles of ‖raster − image‖², by vertex fitting from ``restarts`` random starts."""
+                      seed: int = 0, candidates: int = 512) -> torch.Tensor:
+    """(n,) min over valid triangles of ‖raster − image‖², by vertex fitting from ``restarts`` starts.
+
+    The starts are the ``restarts`` best of ``candidates`` random valid triangles (exact rasters);
+    Adam then runs on the soft rasteriser with its temperature annealed from 1 px to 0.25 px.
+    """
     x = _check_images(images)
     n = len(x)
     gen = torch.Generator().manual_seed(seed)
-    start = torch.rand(n * restarts, 4, generator=gen).clamp(0.02, 0.98)
-    logits = torch.logit(start).requires_grad_(True)
+    pool = torch.rand(candidates, 4, generator=gen).clamp(0.02, 0.98)
+    nearest = torch.cdist(x.flatten(1), rasterize(vertices(pool)).flatten(1)).topk(restarts, largest=False).indices
+    logits = torch.logit(pool[nearest.flatten()]).requires_grad_(True)
     target = x.repeat_interleave(restarts, dim=0)
     opt = torch.optim.Adam([logits], lr=lr)
-    for _ in range(steps):
-        loss = (soft_rasterize(vertices(torch.sigmoid(logits))) - target).pow(2).sum()
+    for step in range(steps):
+        temperature = max(0.25, 1.0 - 1.5 * step / max(steps, 1))
+        loss = (soft_rasterize(vertices(torch.sigmoid(logits)), temperature) - target).pow(2).sum()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
