@@ -139,7 +139,7 @@ def coverage(mixture: Mixture, samples: np.ndarray, hq_sigmas: float = HQ_SIGMAS
     distance = np.sqrt(np.maximum(sq[np.arange(len(x)), nearest], 0.0)) / mixture.sigma
     hq = distance <= hq_sigmas
     histogram = np.bincount(nearest[hq], minlength=mixture.k)
-    return Coverage(int((histogram > 0).sum()), 100.0 * hq.mean(), reverse_kl(histogram),
+    return Coverage(int((histogram > 0).sum()), float(100.0 * hq.mean()), reverse_kl(histogram),
                     tuple(int(c) for c in histogram))
 
 
