@@ -138,9 +138,9 @@ SMOKE = Config(
     triangles=ex.TriangleConfig(train=200, test=16, samples=16, steps=4, width=4, z_dim=8, restarts=1, fit_steps=5),
 )
 QUICK = Config(
-    replication=ex.ReplicationConfig(steps=250),
-    map=ex.MapConfig(steps=500),
-    triangles=ex.TriangleConfig(train=8000, test=256, samples=256, steps=1200, width=16, restarts=3, fit_steps=60),
+    replication=ex.ReplicationConfig(steps=200),
+    map=ex.MapConfig(steps=400),
+    triangles=ex.TriangleConfig(train=5000, test=256, samples=256, steps=800, width=16, restarts=3, fit_steps=60),
 )
 FULL = Config(
     replication=ex.ReplicationConfig(steps=20_000),
