@@ -10,8 +10,6 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 import thoughtlab
 
 ROOT = Path(thoughtlab.__file__).parent
@@ -20,12 +18,6 @@ CORE = {"study", "runs", "runner", "report", "train", "nets", "data", "metrics",
 THOUGHTS = {"collapse", "attention", "cyclegan", "csp", "generative"}
 EXEMPT = {"registry"}  # names the study modules: it imports every thought by design
 CLI = "cli"
-#: cycles another branch (metrics-dedupe) is removing: exempt from the cycle test, and each one's own test is an
-#: xfail (with this reason) while it exists and passes once it is gone -- then delete its entry here.
-KNOWN_CYCLES = {
-    frozenset({"thoughtlab.collapse.residual_depth", "thoughtlab.collapse.residual_depth_figures"}):
-        "collapse residual_depth <-> residual_depth_figures (being removed on branch metrics-dedupe)",
-}
 
 
 def module_name(path: Path) -> str:
@@ -117,15 +109,9 @@ def test_the_walker_sees_the_package():
     assert "thoughtlab.csp.evaluate" in GRAPH["thoughtlab.csp.inference"]  # from thoughtlab.csp import evaluate
 
 
-def test_no_import_cycles_other_than_the_known_ones():
-    unknown = [sorted(c) for c in cycles() if c not in KNOWN_CYCLES]
-    assert not unknown, f"import cycles: {unknown}"
-
-
-@pytest.mark.parametrize("cycle", sorted(KNOWN_CYCLES, key=sorted), ids=lambda c: KNOWN_CYCLES[c])
-def test_known_cycles_are_gone(cycle):
-    if cycle in cycles():
-        pytest.xfail(KNOWN_CYCLES[cycle])
+def test_no_import_cycles():
+    found = [sorted(c) for c in cycles()]
+    assert not found, f"import cycles: {found}"
 
 
 def test_the_core_imports_no_thought_and_not_the_cli():
