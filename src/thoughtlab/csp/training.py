@@ -139,8 +139,8 @@ def train_detector(spec: DetectorSpec, train: ImageSet, cfg: TrainConfig, out_di
     end = min(cfg.steps, stop_after) if stop_after is not None else cfg.steps
     began = time.perf_counter()
     try:
-        core.train(recipe, state, end, checkpoint=ckpt, every=cfg.checkpoint_every, hooks=[validate] if val else [],
-              logger=logger, log_every=cfg.log_every, progress=progress)
+        core.train(recipe, state, end, checkpoint=ckpt, every=cfg.checkpoint_every,
+                   hooks=[validate] if val is not None else [], logger=logger, log_every=cfg.log_every, progress=progress)
     finally:
         if logger:
             logger.close()
