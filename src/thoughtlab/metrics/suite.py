@@ -39,6 +39,7 @@ KNN_GROUPS = ("pr", "dc", "realism")
 # evaluate option -> (metric names it applies to, keyword of the metric function)
 OPTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "fid_repeats": (("fid",), "repeats"), "fid_subset_size": (("fid",), "subset_size"),
+    "fid_threads": (("fid",), "threads"),
     "kid_subsets": (("kid",), "subsets"), "kid_subset_size": (("kid",), "subset_size"),
     "kid_degree": (("kid",), "degree"), "kid_gamma": (("kid",), "gamma"), "kid_coef": (("kid",), "coef"),
     "pr_k": (("pr", "realism"), "pr_k"), "pr_comparison": (("pr",), "pr_comparison"),
