@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 from scipy import stats as scipy_stats
 
 from thoughtlab.errors import BadInput
-from thoughtlab.stats import bootstrap_ci, child_seed, mean_ci, paired, paired_effect
+from thoughtlab.stats import bootstrap_ci, child_rng, child_seed, mean_ci, paired, paired_effect
 
 
 def test_mean_ci_is_the_student_t_interval():
@@ -65,7 +65,22 @@ def test_paired_refuses_arms_with_different_items():
 def test_child_seed_is_stable_and_separates_keys():
     assert child_seed(0, "data") == child_seed(0, "data")
     assert len({child_seed(s, k) for s in range(20) for k in ("data", "init", 3)}) == 60
-    assert 0 <= child_seed(2**40, "x") < 2**31
+    assert 0 <= child_seed(2**40, "x") < 2**32
+    assert child_seed(0, 1, 2) != child_seed(0, 2, 1) and child_seed(1, 0) != child_seed(0, 1)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 2**40), st.lists(st.integers(0, 2**33), max_size=3))
+def test_child_seed_and_rng_are_numpys_seed_sequence(seed, keys):
+    """The derivation the studies used before (SeedSequence words, default_rng of a list) is kept exactly."""
+    assert child_seed(seed, *keys) == int(np.random.SeedSequence([seed, *keys]).generate_state(1)[0])
+    assert child_rng(seed, *keys).integers(2**62) == np.random.default_rng([seed, *keys]).integers(2**62)
+
+
+@pytest.mark.parametrize("seed,keys", [(-1, ()), (0, (-3,)), (0, (1.5,)), (0, (True,)), (0, (None,))])
+def test_child_seed_refuses_keys_it_cannot_hash_stably(seed, keys):
+    with pytest.raises(BadInput, match="child_seed"):
+        child_seed(seed, *keys)
 
 
 @settings(max_examples=50, deadline=None)

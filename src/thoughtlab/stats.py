@@ -10,13 +10,13 @@ estimates).  Two estimators cover the studies:
   pairs of a paired comparison.
 
 :func:`paired` builds the paired differences of two arms from per-seed views, and :func:`child_seed`
-derives every sub-seed from the run's seed and a few keys.
+(:func:`child_rng` for a NumPy generator) derives every sub-seed from the run's seed and a few keys.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -136,10 +136,34 @@ def paired_effect(views: Sequence[Mapping[str, Any]], key_a: str, key_b: str, it
     return bootstrap_ci(diffs) if items else mean_ci(diffs)
 
 
+def _entropy(seed: int, keys: tuple[str | int, ...]) -> np.random.SeedSequence:
+    """``SeedSequence((seed, *keys))``; a string key enters as its CRC-32, a non-negative int as itself."""
+    words = [int(seed)]
+    for key in keys:
+        if isinstance(key, str):
+            words.append(zlib.crc32(key.encode()))
+        elif isinstance(key, (int, np.integer)) and not isinstance(key, bool) and key >= 0:
+            words.append(int(key))
+        else:
+            raise BadInput(f"child_seed: key {key!r} must be a string or a non-negative integer")
+    if words[0] < 0:
+        raise BadInput(f"child_seed: seed {seed} must be non-negative")
+    return np.random.SeedSequence(words)
+
+
 def child_seed(seed: int, *keys: str | int) -> int:
-    """A sub-seed in [0, 2³¹) derived from ``seed`` and ``keys`` (SHA-256, stable across runs and machines)."""
-    text = "/".join(str(part) for part in (seed, *keys))
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little") & 0x7FFFFFFF
+    """A sub-seed in [0, 2³²) derived from ``seed`` and ``keys``: NumPy's ``SeedSequence((seed, *keys))``
+    hashed to one 32-bit word (stable across runs, machines and NumPy versions; strings enter by CRC-32).
+
+    Use it for every sub-seed (``torch.Generator().manual_seed``, ``fit(seed=...)``); arithmetic such as
+    ``seed + 1`` or ``1000 * seed + i`` makes the streams of neighbouring seeds and indices collide.
+    """
+    return int(_entropy(seed, keys).generate_state(1)[0])
+
+
+def child_rng(seed: int, *keys: str | int) -> np.random.Generator:
+    """A NumPy generator on the stream ``SeedSequence((seed, *keys))`` (as ``np.random.default_rng([seed, *keys])``)."""
+    return np.random.default_rng(_entropy(seed, keys))
 
 
 def exact(value: float, method: str) -> Interval:

@@ -22,7 +22,7 @@ import torch
 from thoughtlab.collapse import THOUGHT
 from thoughtlab.collapse import manifolds as mf
 from thoughtlab.errors import BadInput
-from thoughtlab.stats import Interval, bootstrap_ci, exact
+from thoughtlab.stats import Interval, bootstrap_ci, child_seed, exact
 from thoughtlab.study import Claim, Outcome, RunContext, Study
 
 CURVE_METRICS: tuple[str, ...] = ("unrecoverable", "r2", "knn", "plain_err")
@@ -75,17 +75,9 @@ def check_config(cfg: Config) -> None:
         )
 
 
-def child_seed(seed: int, stream: int) -> int:
-    """An independent seed per stream: 0 for the manifold samples, n for the draws of T at width n.
-
-    Per-width streams make the draws at one n independent of which other widths
-    the config lists.
-    """
-    return int(np.random.SeedSequence((seed, stream)).generate_state(1)[0])
-
-
 def draw_lifts(cfg: Config, seed: int) -> dict[int, torch.Tensor]:
-    """``cfg.draws`` Gaussian T (n×2) for every width n of the config."""
+    """``cfg.draws`` Gaussian T (n×2) for every width n of the config, on stream n of the seed (stream 0 is the
+    manifold samples), so the draws at one n do not depend on which other widths the config lists."""
     gens = {n: torch.Generator().manual_seed(child_seed(seed, n)) for n in cfg.dims}
     return {n: mf.gaussian_embeddings(cfg.draws, n, gen) for n, gen in gens.items()}
 
