@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 from scipy import stats as scipy_stats
 
 from thoughtlab.errors import BadInput
-from thoughtlab.stats import bootstrap_ci, child_rng, child_seed, mean_ci, paired, paired_effect
+from thoughtlab.stats import bootstrap_ci, child_rng, child_seed, mean_ci, paired, paired_effect, proportion_ci
 
 
 def test_mean_ci_is_the_student_t_interval():
@@ -88,3 +88,12 @@ def test_child_seed_refuses_keys_it_cannot_hash_stably(seed, keys):
 def test_intervals_contain_their_estimate(values):
     for iv in (mean_ci(values), bootstrap_ci(values)):
         assert iv.low <= iv.estimate + 1e-6 * (1 + abs(iv.estimate)) and iv.estimate <= iv.high + 1e-6 * (1 + abs(iv.estimate))
+
+
+def test_proportion_ci_is_the_normal_approximation_with_a_floor():
+    z = scipy_stats.norm.ppf(0.975)
+    assert proportion_ci(0.8, 100).half_width == pytest.approx(z * math.sqrt(0.8 * 0.2 / 100))
+    assert proportion_ci(1.0, 100).half_width == pytest.approx(z * math.sqrt(0.25 / 100) / math.sqrt(100))
+    for share, n in ((1.5, 10), (0.5, 0)):
+        with pytest.raises(BadInput, match="proportion_ci"):
+            proportion_ci(share, n)

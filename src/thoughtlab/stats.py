@@ -112,6 +112,16 @@ def bootstrap_ci(
     return Interval(estimate, low, high, x.size, f"BCa bootstrap over {x.size} units")
 
 
+def proportion_ci(share: float, n: int, level: float = LEVEL) -> Interval:
+    """A share of ``n`` independent trials (an accuracy on a test set) with its normal-approximation interval
+    p ± z·√(v/n), v = max(p(1 − p), 1/(4n)): the variance floor keeps a width at p = 0 or 1 instead of none.
+    """
+    if not (0.0 <= share <= 1.0) or n < 1:
+        raise BadInput(f"proportion_ci: share {share} of n={n} trials; pass a share in [0, 1] and n >= 1")
+    half = float(scipy_stats.norm.ppf((1 + level) / 2) * math.sqrt(max(share * (1 - share), 0.25 / n) / n))
+    return Interval(share, share - half, share + half, n, f"normal approximation over {n} trials")
+
+
 def paired(views: Sequence[Mapping[str, Any]], key_a: str, key_b: str, items: bool = False) -> np.ndarray:
     """Differences ``a − b`` of two arms that share seed (and test items).
 

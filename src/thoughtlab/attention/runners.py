@@ -17,7 +17,7 @@ from thoughtlab.attention import experiments as ex
 from thoughtlab.attention.config import AddingConfig, BagsConfig, NeedleConfig, SEConfig
 from thoughtlab.attention.tasks import adding_problem, bag_members, bags_from_members, needle_in_noise, noisy_channel_images
 from thoughtlab.data import load_dataset
-from thoughtlab.stats import child_rng
+from thoughtlab.stats import child_rng, child_seed
 from thoughtlab.study import RunContext
 from thoughtlab.train import fit, seed_everything
 
@@ -30,10 +30,6 @@ def with_curve(final: dict[str, Any], curve: dict[str, dict[str, Any]]) -> dict[
     return final | {"curve": curve}
 
 
-def _sub_seed(seed: int, task: int, index: int) -> int:
-    return seed * 100_000 + task * 1_000 + index
-
-
 # ---------------------------------------------------------------- adding problem
 def run_adding(cfg: AddingConfig, ctx: RunContext) -> dict[str, dict[str, dict[str, float]]]:
     """Success share and marked-step weight for each pooling at each length."""
@@ -43,7 +39,7 @@ def run_adding(cfg: AddingConfig, ctx: RunContext) -> dict[str, dict[str, dict[s
         test = adding_problem(cfg.test, length, child_rng(ctx.seed, 1, i, 1))
         for j, name in enumerate(cfg.poolings):
             model, curve = ex.train(lambda: ex.adding_model(name, cfg.hidden), train, steps=cfg.steps,
-                                    batch_size=cfg.batch, lr=cfg.lr, seed=_sub_seed(ctx.seed, 1, 10 * i + j),
+                                    batch_size=cfg.batch, lr=cfg.lr, seed=child_seed(ctx.seed, 1, 10 * i + j),
                                     device=ctx.device, loss_fn=ex.mse_on_scalar,
                                     measure=lambda net: ex.measure_adding(net, test), fractions=CURVE)
             table[name][str(length)] = with_curve(ex.measure_adding(model, test), curve)
@@ -64,11 +60,11 @@ def digit_features(cfg: BagsConfig, seed: int, device: torch.device) -> dict[str
     x_train, x_test = flat(split.x_train), flat(split.x_test)
     order = child_rng(seed, 2, 0).permutation(len(x_train))
     for_features, for_bags = order[: len(order) // 2], order[len(order) // 2 :]
-    seed_everything(_sub_seed(seed, 2, 999))
+    seed_everything(child_seed(seed, 2, 999))
     net = nn.Sequential(nn.Linear(x_train.shape[1], 64), nn.ReLU(), nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
     y_train = torch.from_numpy(split.y_train)
     fit(net, x_train[for_features], y_train[for_features], steps=cfg.feature_steps, batch_size=64, lr=cfg.lr,
-        seed=_sub_seed(seed, 2, 999), device=device)
+        seed=child_seed(seed, 2, 999), device=device)
     embed = net[:4].eval()
     with torch.no_grad():
         train_features = embed(x_train[for_bags].to(device)).cpu().numpy()
@@ -108,7 +104,7 @@ def run_bags(cfg: BagsConfig, ctx: RunContext) -> tuple[dict[str, Any], list[dic
             for j, name in enumerate(cfg.poolings):
                 model, curve = ex.train(lambda: ex.classifier_model(name, train_x.shape[1], cfg.hidden), train,
                                         steps=cfg.steps, batch_size=min(cfg.batch, n_bags), lr=cfg.lr,
-                                        seed=_sub_seed(ctx.seed, 2, 100 * i + 10 * k + j), device=ctx.device,
+                                        seed=child_seed(ctx.seed, 2, 100 * i + 10 * k + j), device=ctx.device,
                                         measure=lambda net: ex.measure_classifier(net, test), fractions=CURVE)
                 table[name][regime][str(size)] = with_curve(ex.measure_classifier(model, test), curve)
                 if i == 0 and k == len(cfg.regimes) - 1 and name == "additive":
@@ -145,7 +141,7 @@ def run_needle(cfg: NeedleConfig, ctx: RunContext) -> tuple[dict[str, Any], dict
 def _needle_model(cfg: NeedleConfig, name: str, train: Any, ctx: RunContext, index: int,
                   measure: Any = None) -> tuple[ex.SetModel, dict[str, Any]]:
     return ex.train(lambda: ex.classifier_model(name, cfg.dim, cfg.hidden), train, steps=cfg.steps,
-                    batch_size=cfg.batch, lr=cfg.lr, seed=_sub_seed(ctx.seed, 3, index), device=ctx.device,
+                    batch_size=cfg.batch, lr=cfg.lr, seed=child_seed(ctx.seed, 3, index), device=ctx.device,
                     measure=measure, fractions=CURVE if measure else ())
 
 
@@ -155,7 +151,7 @@ def run_se(cfg: SEConfig, ctx: RunContext) -> dict[str, Any]:
     split = load_dataset("digits")
     x_train, snr = noisy_channel_images(split.x_train, cfg.signal_noise, cfg.pure_noise, child_rng(ctx.seed, 4, 0))
     x_test, _ = noisy_channel_images(split.x_test, cfg.signal_noise, cfg.pure_noise, child_rng(ctx.seed, 4, 1))
-    seed = _sub_seed(ctx.seed, 4, 0)
+    seed = child_seed(ctx.seed, 4, 0)
     seed_everything(seed)
     model = ex.SEClassifier(len(snr), cfg.reduction, cfg.width)
     fit(model, torch.from_numpy(x_train), torch.from_numpy(split.y_train), steps=cfg.steps,
