@@ -1,4 +1,4 @@
-"""``evaluate_sources``: the metrics of two sources (folders, arrays, statistics, generators) as ``evaluate`` gives them."""
+"""``evaluate_sources``: metrics of two sources (folders, arrays, statistics, generators) as ``evaluate`` gives them."""
 
 import argparse
 
