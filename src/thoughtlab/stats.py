@@ -146,24 +146,22 @@ def paired_effect(views: Sequence[Mapping[str, Any]], key_a: str, key_b: str, it
     return bootstrap_ci(diffs) if items else mean_ci(diffs)
 
 
-def _entropy(seed: int, keys: tuple[str | int, ...]) -> np.random.SeedSequence:
-    """``SeedSequence((seed, *keys))``; a string key enters as its CRC-32, a non-negative int as itself."""
+def _entropy(seed: int, keys: tuple[Any, ...]) -> np.random.SeedSequence:
+    """``SeedSequence((seed, *keys))``: a non-negative int key enters as itself, any other key (a name, a
+    float such as a ratio) as the CRC-32 of its ``str``."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise BadInput(f"child_seed: seed {seed!r} must be a non-negative integer")
     words = [int(seed)]
     for key in keys:
-        if isinstance(key, str):
-            words.append(zlib.crc32(key.encode()))
-        elif isinstance(key, (int, np.integer)) and not isinstance(key, bool) and key >= 0:
-            words.append(int(key))
-        else:
-            raise BadInput(f"child_seed: key {key!r} must be a string or a non-negative integer")
-    if words[0] < 0:
-        raise BadInput(f"child_seed: seed {seed} must be non-negative")
+        plain = isinstance(key, (int, np.integer)) and not isinstance(key, bool) and key >= 0
+        words.append(int(key) if plain else zlib.crc32(str(key).encode()))
     return np.random.SeedSequence(words)
 
 
-def child_seed(seed: int, *keys: str | int) -> int:
+def child_seed(seed: int, *keys: Any) -> int:
     """A sub-seed in [0, 2³²) derived from ``seed`` and ``keys``: NumPy's ``SeedSequence((seed, *keys))``
-    hashed to one 32-bit word (stable across runs, machines and NumPy versions; strings enter by CRC-32).
+    hashed to one 32-bit word (stable across runs, machines and NumPy versions; keys other than non-negative
+    ints enter as the CRC-32 of their ``str``).
 
     Use it for every sub-seed (``torch.Generator().manual_seed``, ``fit(seed=...)``); arithmetic such as
     ``seed + 1`` or ``1000 * seed + i`` makes the streams of neighbouring seeds and indices collide.
@@ -171,7 +169,7 @@ def child_seed(seed: int, *keys: str | int) -> int:
     return int(_entropy(seed, keys).generate_state(1)[0])
 
 
-def child_rng(seed: int, *keys: str | int) -> np.random.Generator:
+def child_rng(seed: int, *keys: Any) -> np.random.Generator:
     """A NumPy generator on the stream ``SeedSequence((seed, *keys))`` (as ``np.random.default_rng([seed, *keys])``)."""
     return np.random.default_rng(_entropy(seed, keys))
 
