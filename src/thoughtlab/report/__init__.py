@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 
 from thoughtlab.fileio import atomic_write_bytes, atomic_write_json
-from thoughtlab.runs import CONFIG_NAME, RESULT_NAME, read_json
+from thoughtlab.runs import CONFIG_NAME, read_json, read_result
 
 VERDICT_ORDER = ("supported", "refuted", "inconclusive")
 
@@ -38,7 +38,7 @@ def format_metric(entry: dict[str, Any]) -> str:
 
 def study_section(run_dir: Path) -> dict[str, Any]:
     """One study's part of the report, read from its run folder."""
-    result = read_json(run_dir / RESULT_NAME)
+    result = read_result(run_dir)
     config = read_json(run_dir / CONFIG_NAME)
     metrics = result["metrics"]
     for claim in result["claims"]:
