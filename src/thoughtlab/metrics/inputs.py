@@ -25,6 +25,8 @@ import importlib.util
 import json
 import os
 import sys
+import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -133,6 +135,10 @@ def _generator_batch(sample: Callable[[int], Any], want: int, float_policy: str)
     return batch.pixels, batch.record["conversion"]
 
 
+def _chw(pixels: np.ndarray) -> str:
+    return "x".join(map(str, pixels.shape[1:]))
+
+
 def images_from_generator(sample: Callable[[int], Any], n: int, batch_size: int = 500,
                           float_policy: str = "round", name: str | None = None) -> Images:
     """Call ``sample(k)`` until ``n`` images are collected (the generator seeds itself)."""
@@ -141,6 +147,9 @@ def images_from_generator(sample: Callable[[int], Any], n: int, batch_size: int 
     parts, conversions, have = [], set(), 0
     while have < n:
         pixels, conversion = _generator_batch(sample, min(batch_size, n - have), float_policy)
+        if parts and pixels.shape[1:] != parts[0].shape[1:]:
+            raise BadInput(f"the generator's batches change shape: {_chw(parts[0])} images, then {_chw(pixels)} "
+                           f"after {have} samples; every sample(n) call must return images of one size")
         parts.append(pixels)
         conversions.add(conversion)
         have += len(pixels)
@@ -272,16 +281,22 @@ def _array_from_npz(path: Path, data: Any) -> np.ndarray:
 
 
 def load_array_file(path: Path) -> np.ndarray | FidStats:
-    """The array in a ``.npy``/``.npz`` file, or :class:`FidStats` when the ``.npz`` holds ``mu`` and ``sigma``."""
+    """The array in a ``.npy``/``.npz`` file, or :class:`FidStats` when the ``.npz`` holds ``mu`` and ``sigma``.
+
+    The content decides, not the suffix (a zip saved as ``.npy`` is read as an archive); a truncated,
+    foreign or pickle-holding file is a :class:`BadInput` naming it.
+    """
     try:
-        if path.suffix == ".npy":
-            return np.load(path, allow_pickle=False)
-        with np.load(path, allow_pickle=False) as data:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            return loaded
+        with loaded as data:
             if {"mu", "sigma"} <= set(data.files):
                 return load_stats(path)
             return _array_from_npz(path, data)
-    except (OSError, ValueError, EOFError) as exc:
-        raise BadInput(f"{path}: not a readable {path.suffix} file without pickled objects ({exc})") from exc
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise BadInput(f"{path}: not a readable {path.suffix} file without pickled objects ({type(exc).__name__}); "
+                       "save it with np.save / np.savez") from None
 
 
 def load_source(source: Any, *, mixed: str = "error", float_policy: str = "round", samples: int | None = None,
