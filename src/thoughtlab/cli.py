@@ -177,7 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # a usage error (one line, see Parser.error) returns 2 like any bad input; --help exits
+        if exc.code == 2:
+            return 2
+        raise
     try:
         args.func(args)
     except UserError as exc:

@@ -338,8 +338,14 @@ def caltech_visibility(boxes: np.ndarray, vis_boxes: np.ndarray, occluded: np.nd
 # ---------------------------------------------------------------- any format, writer, training policy
 
 def load_annotations(path: str | Path, name: str | None = None) -> PedestrianSet:
-    """Load by content: COCO-style json, gtBboxCityPersons json (or a folder), anno_*.mat, Caltech txt."""
-    path = Path(path)
+    """Load by content: COCO-style json, gtBboxCityPersons json (or a folder), anno_*.mat, Caltech txt.
+
+    The set must hold at least one image, and no box may have a negative width or height.
+    """
+    return _checked(_load_any(Path(path), name), Path(path))
+
+
+def _load_any(path: Path, name: str | None) -> PedestrianSet:
     if not path.exists():
         raise BadInput(f"{path}: no such file or folder")
     if path.is_dir():
@@ -354,6 +360,19 @@ def load_annotations(path: str | Path, name: str | None = None) -> PedestrianSet
     if isinstance(data, dict) and "objects" in data:
         return load_citypersons_json(path, name)
     return load_citypersons_coco(path, name)
+
+
+def _checked(dataset: PedestrianSet, path: Path) -> PedestrianSet:
+    """BadInput for a set without images (nothing to evaluate) or a box of negative width or height."""
+    if not dataset.images:
+        raise BadInput(f"{path}: holds no images, so there is nothing to evaluate; give the ground truth of the "
+                       "images the detections are for")
+    for image in dataset.images:
+        bad = np.flatnonzero((image.boxes[:, 2:] < 0).any(axis=1))
+        if bad.size:
+            raise BadInput(f"{path}: image {image.image_id} ({image.file_name}) box {int(bad[0])} has negative "
+                           f"width or height {image.boxes[bad[0]].tolist()}; boxes are [x, y, w, h] with w, h >= 0")
+    return dataset
 
 
 def write_coco(dataset: PedestrianSet, path: str | Path) -> None:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 import math
+import types
+import typing
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from thoughtlab import validate
 from thoughtlab.csp.augment import AugmentConfig
 from thoughtlab.errors import BadInput, UnknownName
 
@@ -58,8 +61,20 @@ class TrainConfig:
                                                                "sizes": {"train": 400, "val": 100, "test": 100}})
 
     def validate(self) -> TrainConfig:
+        check_types(self, "training option")
+        check_types(self.augment, "augment option")
+        check_detector_config(self.detector, "training option detector")
+        check_synthetic(self.synthetic)
         if any(int(s) <= 0 or int(s) % 16 for s in self.crop) or len(self.crop) != 2:
             raise BadInput(f"crop {self.crop} must be two positive multiples of 16 (H, W)")
+        for name in ("weight_decay", "min_height"):
+            validate.number(getattr(self, name), f"training option {name}", low=0)
+        validate.number(self.score_threshold, "training option score_threshold", low=0, high=1)
+        if self.hybrid_ratio is not None:
+            validate.number(self.hybrid_ratio, "training option hybrid_ratio", low=0, high=1, high_open=True)
+        if self.val_max_images is not None:
+            validate.integer(self.val_max_images, "training option val_max_images", low=1)
+        validate.seed(self.seed, "training option seed")
         for name in ("batch_size", "steps", "checkpoint_every", "val_every", "log_every"):
             if getattr(self, name) < 1:
                 raise BadInput(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -87,10 +102,15 @@ class TrainConfig:
             for key in values["augment"]:
                 if key not in aug_known:
                     raise UnknownName("augment option", key, sorted(aug_known))
+            if not isinstance(values["augment"], dict):
+                raise BadInput(f"training option augment must be a JSON object, got {values['augment']!r}")
             aug = {k: tuple(v) if isinstance(v, list) else v for k, v in values["augment"].items()}
             values["augment"] = replace(base.augment, **aug)
         if "crop" in values:
-            values["crop"] = tuple(int(s) for s in values["crop"])
+            crop = values["crop"]
+            if not isinstance(crop, (list, tuple)) or len(crop) != 2:
+                raise BadInput(f"training option crop must be a list of two integers [H, W], got {crop!r}")
+            values["crop"] = tuple(crop)
         return replace(base, **values).validate()
 
     @classmethod
@@ -98,6 +118,104 @@ class TrainConfig:
         if name not in PRESETS:
             raise UnknownName("training preset", name, list(PRESETS))
         return PRESETS[name]
+
+
+# ------------------------------------------------------------------------------------------ JSON types
+
+def check_value(value: Any, hint: Any, name: str) -> None:
+    """``value`` fits the annotation ``hint`` the way JSON can carry it: int (not bool, not 2.0), float (int
+    accepted, finite), bool, str, ``X | None``, ``tuple[X, ...]``/``tuple[X, Y]``, dicts; else BadInput."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return
+        return check_value(value, next(a for a in args if a is not type(None)), name)
+    if origin is tuple:
+        kinds = [args[0]] * len(value) if len(args) == 2 and args[1] is Ellipsis else list(args)
+        if not isinstance(value, (list, tuple)) or len(value) != len(kinds):
+            raise BadInput(f"{name} must be a list of {len(kinds)} values, got {value!r}")
+        for i, (item, kind) in enumerate(zip(value, kinds)):
+            check_value(item, kind, f"{name}[{i}]")
+        return
+    if origin is dict or hint is dict:
+        if not isinstance(value, dict):
+            raise BadInput(f"{name} must be a JSON object, got {value!r}")
+        return
+    if hint in (int, float, bool, str):
+        validate.json_typed(value, hint, name)
+
+
+def check_types(config: Any, kind: str) -> None:
+    """Every field of the dataclass ``config`` has its annotated JSON type (see :func:`check_value`)."""
+    hints = typing.get_type_hints(type(config))
+    for f in fields(config):
+        check_value(getattr(config, f.name), hints[f.name], f"{kind} {f.name}")
+
+
+# CSP options (detectors.CSP_DEFAULTS) -> (type, low, high): a stored or given config must fit before a model is built
+CSP_OPTION_TYPES: dict[str, tuple[type, float | None, float | None]] = {
+    "detector": (str, None, None), "backbone": (str, None, None), "width": (float, 1e-3, 16.0),
+    "head_bn_momentum": (float, 0.0, 1.0), "aspect_ratio": (float, 1e-3, 1e3), "nms_iou": (float, 0.0, 1.0),
+    "pre_nms_top_k": (int, 1, None), "scale_loss": (str, None, None)}
+
+
+def check_detector_config(config: Any, source: str) -> None:
+    """A detector config (a training option, or the one stored in a weights file) has JSON types and ranges
+    that the builder can use: CSP's options per ``CSP_OPTION_TYPES``, ``loss_weights`` three numbers >= 0,
+    ``backbone_weights`` a path or null; any other detector's numbers finite."""
+    if not isinstance(config, dict):
+        raise BadInput(f"{source} must be a JSON object such as {{\"detector\": \"csp\"}}, got {config!r}")
+    if config.get("detector", "csp") != "csp":
+        _check_finite_numbers(config, source)
+        return
+    for key, value in config.items():
+        if key in CSP_OPTION_TYPES:
+            kind, low, high = CSP_OPTION_TYPES[key]
+            if kind is float:
+                validate.number(value, f"{source} {key}", low=low, high=high)
+            elif kind is int:
+                validate.integer(value, f"{source} {key}", low=low, high=high)
+            else:
+                validate.json_typed(value, kind, f"{source} {key}")
+    if "loss_weights" in config:
+        weights = config["loss_weights"]
+        if not isinstance(weights, (list, tuple)) or len(weights) != 3:
+            raise BadInput(f"{source} loss_weights must be three numbers (center, scale, offset), got {weights!r}")
+        for i, w in enumerate(weights):
+            validate.number(w, f"{source} loss_weights[{i}]", low=0)
+    if config.get("backbone_weights") is not None:
+        validate.json_typed(config["backbone_weights"], str, f"{source} backbone_weights")
+
+
+def _check_finite_numbers(value: Any, name: str) -> None:
+    """Every number inside ``value`` (nested lists and dicts) is finite."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite_numbers(item, f"{name} {key}")
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _check_finite_numbers(item, f"{name}[{i}]")
+    elif isinstance(value, float):
+        validate.number(value, name)
+
+
+def check_synthetic(spec: Any) -> None:
+    """The ``synthetic`` option: preset (str), width/height (integers >= 32 or null), seed, sizes {split: n >= 0}."""
+    name = "training option synthetic"
+    if not isinstance(spec, dict):
+        raise BadInput(f"{name} must be a JSON object, got {spec!r}")
+    if "preset" in spec:
+        validate.json_typed(spec["preset"], str, f"{name} preset")
+    for key in ("width", "height"):
+        if spec.get(key) is not None:
+            validate.integer(spec[key], f"{name} {key}", low=32, high=8192)
+    if "seed" in spec:
+        validate.seed(spec["seed"], f"{name} seed")
+    sizes = spec.get("sizes", {})
+    if not isinstance(sizes, dict):
+        raise BadInput(f"{name} sizes must be an object such as {{\"train\": 400, \"val\": 100}}, got {sizes!r}")
+    for split, n in sizes.items():
+        validate.integer(n, f"{name} sizes.{split}", low=0, high=1_000_000)
 
 
 PRESETS: dict[str, TrainConfig] = {

@@ -45,6 +45,7 @@ from thoughtlab.csp.train_config import (  # noqa: F401
     LR_SCHEDULES,
     PRESETS,
     TrainConfig,
+    check_detector_config,
     learning_rate,
 )
 from thoughtlab.csp.training_data import HybridSampler, ImageSet, keyed_generator
@@ -86,6 +87,7 @@ def load_detector(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     if not isinstance(state.get("detector"), dict) or not isinstance(state.get("model"), dict):
         raise BadInput(f"{path} is not a detector weights file (needs keys 'detector' and 'model'); "
                        "use model.pt or best.pt from 'thoughtlab csp train'")
+    check_detector_config(state["detector"], f"{path}: the stored detector config")
     spec = build_detector({**state["detector"], "backbone_weights": None, **(overrides or {})})
     try:
         spec.model.load_state_dict(state["model"])

@@ -25,6 +25,7 @@ import importlib.util
 import json
 import os
 import sys
+import warnings
 import zipfile
 import zlib
 from collections import Counter
@@ -232,7 +233,7 @@ def read_image(path: Path) -> Image.Image:
         with Image.open(path) as img:
             img.load()
             return img.convert("L" if img.mode in GRAY_MODES else "RGB") if img.mode not in ("L", "RGB") else img.copy()
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise BadInput(f"{path}: cannot be read as an image ({exc}); delete or replace the file") from exc
 
 
@@ -367,9 +368,14 @@ class FeatureCache:
             return None
 
     def put(self, path: Path, features: np.ndarray, logits: np.ndarray | None) -> None:
+        """Store an entry; a cache that cannot be written only warns (the features are still returned)."""
         arrays = {"features": features} if logits is None else {"features": features, "logits": logits}
-        with atomic_writer(path) as handle:
-            np.savez(handle, **arrays)
+        try:
+            with atomic_writer(path) as handle:
+                np.savez(handle, **arrays)
+        except OSError as exc:
+            warnings.warn(f"feature cache {self.folder} is not writable ({exc.strerror or exc}); features were not "
+                          f"cached: pass --cache-dir DIR, set {CACHE_ENV} or --no-cache", RuntimeWarning, stacklevel=2)
 
 
 def extract_features(images: Images, extractor: Extractor, *, cache: FeatureCache | None = None,
