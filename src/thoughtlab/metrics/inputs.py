@@ -83,7 +83,7 @@ def to_nchw(arr: np.ndarray, name: str) -> np.ndarray:
     if arr.ndim == 4 and arr.shape[-1] in (1, 3):
         return np.ascontiguousarray(arr.transpose(0, 3, 1, 2))
     raise BadInput(f"{name}: shape {arr.shape} is not images (N, H, W), (N, C, H, W) or (N, H, W, C) with 1 or 3 "
-                   "channels, nor features (N, d)")
+                   "channels, nor features (N, d); reshape it to one of these")
 
 
 def to_uint8(arr: np.ndarray, name: str, float_policy: str = "round") -> tuple[np.ndarray, str]:
@@ -123,7 +123,9 @@ def _generator_batch(sample: Callable[[int], Any], want: int, float_policy: str)
     try:
         out = sample(want)
     except Exception as exc:  # the user's code failed: report it as their input, with its message
-        raise BadInput(f"the generator failed on sample({want}): {type(exc).__name__}: {exc}") from exc
+        message = str(exc).splitlines()[0] if str(exc) else ""
+        raise BadInput(f"the generator failed on sample({want}): {type(exc).__name__}: {message}; fix the generator "
+                       "(call it alone to see the traceback)") from exc
     if not (torch.is_tensor(out) or isinstance(out, np.ndarray)):
         raise BadInput(f"sample({want}) returned a {type(out).__name__}; it must return a numpy array or torch "
                        "tensor of images (N, H, W), (N, C, H, W) or (N, H, W, C)")
