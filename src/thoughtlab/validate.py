@@ -88,16 +88,18 @@ def os_error_line(exc: OSError) -> str:
 
 
 def output_dir(path: str | os.PathLike, flag: str) -> Path:
-    """Check, before any work, that folder ``path`` exists or can be made and that files can be written in it."""
+    """Check, before any work, that folder ``path`` exists or can be made and that files can be written in it.
+
+    Nothing is created: the test file goes into the nearest existing folder and is removed at once.
+    """
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise UserError(f"{flag} {path} is a file, not a folder; pass a folder path")
-    blocker = _file_ancestor(path)
-    if blocker is not None:
-        raise UserError(f"{flag} {path} lies under {blocker}, which is a file; pass a folder path")
+    existing = next((p for p in (path, *path.absolute().parents) if p.exists()), Path("/"))
+    if not existing.is_dir():
+        raise UserError(f"{flag} {path} lies under {existing}, which is a file; pass a folder path")
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path):
+        with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as exc:
         raise UserError(f"{flag} {path} is not writable ({exc.strerror or exc}); pass a writable folder") from None
@@ -105,7 +107,7 @@ def output_dir(path: str | os.PathLike, flag: str) -> Path:
 
 
 def output_file(path: str | os.PathLike, flag: str) -> Path:
-    """Check, before any work, that file ``path`` can be written (its folder is made if missing)."""
+    """Check, before any work, that file ``path`` can be written (a missing folder is made by the write)."""
     path = Path(path)
     if path.is_dir():
         raise UserError(f"{flag} {path} is a folder; pass a file path, e.g. {path / 'out'}")
@@ -113,14 +115,6 @@ def output_file(path: str | os.PathLike, flag: str) -> Path:
         raise UserError(f"{flag} {path} is not writable; pass another file")
     output_dir(path.parent if str(path.parent) else Path("."), f"{flag} {path}: folder")
     return path
-
-
-def _file_ancestor(path: Path) -> Path | None:
-    """The nearest existing ancestor of ``path`` when it is not a folder (a path "under a file")."""
-    for parent in path.parents:
-        if parent.exists():
-            return None if parent.is_dir() else parent
-    return None
 
 
 # ------------------------------------------------------------------------------------------ weights files

@@ -117,12 +117,9 @@ def _field(obj: Any, key: str, path: Path, where: str) -> Any:
 
 
 def _box(value: Any, path: Path, where: str) -> list[float]:
-    ok = isinstance(value, (list, tuple)) and len(value) == 4
-    if ok:
-        try:
-            box = [float(v) for v in value]
-        except (TypeError, ValueError):
-            ok = False
+    ok = isinstance(value, (list, tuple)) and len(value) == 4 and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)  # "41" is a string, not a number
+    box = [float(v) for v in value] if ok else []
     if not ok or not all(math.isfinite(v) for v in box):
         raise BadInput(f"{path}: field {where} must be 4 finite numbers [x, y, w, h], got {value!r}")
     return box

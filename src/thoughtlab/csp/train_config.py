@@ -98,12 +98,12 @@ class TrainConfig:
                 raise UnknownName("training option", key, sorted(known))
         values = dict(data)
         if "augment" in values:
+            if not isinstance(values["augment"], dict):
+                raise BadInput(f"training option augment must be a JSON object, got {values['augment']!r}")
             aug_known = {f.name for f in fields(AugmentConfig)}
             for key in values["augment"]:
                 if key not in aug_known:
                     raise UnknownName("augment option", key, sorted(aug_known))
-            if not isinstance(values["augment"], dict):
-                raise BadInput(f"training option augment must be a JSON object, got {values['augment']!r}")
             aug = {k: tuple(v) if isinstance(v, list) else v for k, v in values["augment"].items()}
             values["augment"] = replace(base.augment, **aug)
         if "crop" in values:
@@ -165,7 +165,12 @@ def check_detector_config(config: Any, source: str) -> None:
     ``backbone_weights`` a path or null; any other detector's numbers finite."""
     if not isinstance(config, dict):
         raise BadInput(f"{source} must be a JSON object such as {{\"detector\": \"csp\"}}, got {config!r}")
-    if config.get("detector", "csp") != "csp":
+    from thoughtlab.csp.detectors import DETECTOR_MODULES, DETECTORS
+
+    name = config.get("detector", "csp")
+    if not isinstance(name, str) or name not in {*DETECTORS, *DETECTOR_MODULES}:
+        raise UnknownName(f"detector (in {source})", str(name), sorted({*DETECTORS, *DETECTOR_MODULES}))
+    if name != "csp":
         _check_finite_numbers(config, source)
         return
     for key, value in config.items():
