@@ -199,6 +199,7 @@ class RunIndex:
                 " seeds TEXT, device TEXT, status TEXT, started REAL, duration_s REAL,"
                 " verdicts TEXT, path TEXT)"
             )
+            db.execute(f"SELECT {self.COLUMNS} FROM runs LIMIT 0")  # a table of another layout fails here, early
 
     def _connect(self) -> sqlite3.Connection:
         try:
