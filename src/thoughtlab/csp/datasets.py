@@ -174,8 +174,9 @@ def load_citypersons_coco(path: str | Path, name: str | None = None) -> Pedestri
 
 
 def _integer(value: Any, path: Path, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
-        raise BadInput(f"{path}: field {where} must be an integer, got {value!r}")
+    if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+            or value != int(value) or not -2**63 <= value < 2**63):  # image ids are stored as int64
+        raise BadInput(f"{path}: field {where} must be an integer, got {value!r}; write a whole number")
     return int(value)
 
 

@@ -154,7 +154,7 @@ def check_types(config: Any, kind: str) -> None:
 
 # CSP options (detectors.CSP_DEFAULTS) -> (type, low, high): a stored or given config must fit before a model is built
 CSP_OPTION_TYPES: dict[str, tuple[type, float | None, float | None]] = {
-    "detector": (str, None, None), "backbone": (str, None, None), "width": (float, 1e-3, 16.0),
+    "detector": (str, None, None), "backbone": (str, None, None), "width": (float, 1e-3, 4.0),
     "head_bn_momentum": (float, 0.0, 1.0), "aspect_ratio": (float, 1e-3, 1e3), "nms_iou": (float, 0.0, 1.0),
     "pre_nms_top_k": (int, 1, None), "scale_loss": (str, None, None)}
 

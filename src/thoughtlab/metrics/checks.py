@@ -46,6 +46,8 @@ def as_matrix(x: Any, name: str) -> np.ndarray:
                        "flatten each sample to one row")
     if arr.dtype.kind not in "fiu":
         raise BadInput(f"{name}: dtype {arr.dtype} is not numeric; pass float features")
+    if 0 in arr.shape:
+        raise BadInput(f"{name}: shape {arr.shape} holds no values; pass at least one sample of at least one feature")
     if arr.dtype != np.float32:
         arr = arr.astype(np.float64)
     require_finite(arr, name)
