@@ -18,6 +18,9 @@ from thoughtlab.study import SCALES
 DEFAULT_RUNS_DIR = os.environ.get("THOUGHTLAB_RUNS", "runs")
 
 
+MAX_SEEDS = 1000  # seeds of one run: each is a full training; more is a typo, not a study
+
+
 def check_scale(scale: str) -> str:
     if scale not in SCALES:
         raise UnknownName("scale", scale, SCALES)
@@ -29,6 +32,7 @@ def seeds_for(study, scale: str, seed: int, count: int | None) -> list[int]:
     count = study.seeds.get(scale, 1) if count is None else count
     if count < 1:
         raise UserError(f"--seeds must be at least 1, got {count}")
+    validate.integer(count, "--seeds", high=MAX_SEEDS)
     validate.seed(seed + count - 1, f"the last seed (--seed {seed} + --seeds {count} - 1)")
     return list(range(seed, seed + count))
 

@@ -84,7 +84,8 @@ def argtype(check: Callable[[Any], Any], parse: Callable[[str], Any] = int) -> C
 def os_error_line(exc: OSError) -> str:
     """One line for an ``OSError``: the path(s) involved and what went wrong."""
     where = " -> ".join(str(p) for p in (exc.filename, exc.filename2) if p is not None) or "a file"
-    return f"cannot write or read {where} ({exc.strerror or type(exc).__name__}); choose a writable path"
+    return (f"{where}: {exc.strerror or type(exc).__name__}; check the path, its permissions and the free disk "
+            "space")
 
 
 def output_dir(path: str | os.PathLike, flag: str) -> Path:

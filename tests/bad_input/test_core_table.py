@@ -1,6 +1,7 @@
 """Bad inputs of ``thoughtlab run``, ``report``, ``runs`` and ``show``: one table each."""
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -9,12 +10,22 @@ from thoughtlab.cli import main
 from thoughtlab.runs import RESULT_NAME, RunIndex
 
 
+@pytest.fixture(scope="module")
+def done_run(fake_study_path, tmp_path_factory):
+    """One complete fake-coin run, made once for the module."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(str(fake_study_path))
+        patch.setenv("THOUGHTLAB_STUDIES", "fake_coin_study")
+        folder = tmp_path_factory.mktemp("done") / "runs"
+        assert main(["run", "fake-coin", "--scale", "smoke", "--runs-dir", str(folder)]) == 0
+    return folder
+
+
 @pytest.fixture
-def runs(fake_study, tmp_path, capsys):
-    """A runs folder with one complete fake-coin run."""
+def runs(fake_study, done_run, tmp_path):
+    """A copy of the runs folder with one complete fake-coin run (the index's relative paths make copies work)."""
     folder = tmp_path / "runs"
-    assert main(["run", "fake-coin", "--scale", "smoke", "--runs-dir", str(folder)]) == 0
-    capsys.readouterr()
+    shutil.copytree(done_run, folder)
     return folder
 
 
@@ -57,6 +68,7 @@ RUN = [
     ("unknown-study", lambda r, t: ["nope"], "unknown study 'nope'", "choose one of"),
     ("unknown-scale", lambda r, t: ["fake-coin", "--scale", "huge"], "unknown scale 'huge'", "choose one of"),
     ("seeds-0", lambda r, t: ["fake-coin", "--scale", "smoke", "--seeds", "0"], "--seeds", "at least 1"),
+    ("seeds-huge", lambda r, t: ["fake-coin", "--scale", "smoke", "--seeds", str(10**9)], "--seeds", "<= 1000"),
     ("seeds-negative", lambda r, t: ["fake-coin", "--scale", "smoke", "--seeds", "-3"], "--seeds", "at least 1"),
     ("seed-negative", lambda r, t: ["fake-coin", "--scale", "smoke", "--seed", "-1"], "--seed", "2**32"),
     ("seed-20-digits", lambda r, t: ["fake-coin", "--scale", "smoke", "--seed", "9" * 20], "--seed", "2**32"),
@@ -108,7 +120,7 @@ REPORT = [
     ("result-metric-lacks-mean", lambda r, t: edit_result(r, lambda x: x["metrics"]["heads"].pop("mean")) or
      ["--scale", "smoke", "--only", "fake-coin", "--out", t / "rep"], "metrics['heads']", "run the study again"),
     ("figure-missing", lambda r, t: next(r.glob("fake-coin/*/figures/heads.png")).unlink() or
-     ["--scale", "smoke", "--only", "fake-coin", "--out", t / "rep"], "heads.png", "choose a writable path"),
+     ["--scale", "smoke", "--only", "fake-coin", "--out", t / "rep"], "heads.png", "check the path"),
     ("runs-dir-under-a-file", lambda r, t: ["--scale", "smoke", "--runs-dir", r / "index.sqlite" / "x",
                                             "--out", t / "rep"], "index.sqlite", "writable --runs-dir"),
 ]
