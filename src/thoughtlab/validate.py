@@ -120,6 +120,14 @@ def output_file(path: str | os.PathLike, flag: str) -> Path:
 
 # ------------------------------------------------------------------------------------------ weights files
 
+def refused_pickle(exc: BaseException) -> bool:
+    """True when ``torch.load(weights_only=True)`` refused a file for holding Python objects (a class, a call),
+    False for bytes that are not a pickle at all (torch says "Unsupported operand" for those)."""
+    import pickle
+
+    return isinstance(exc, pickle.UnpicklingError) and "Unsupported operand" not in str(exc)
+
+
 def torch_weights(path: str | os.PathLike, what: str) -> Any:
     """``torch.load(path, weights_only=True)`` with one-line errors.
 
@@ -135,12 +143,15 @@ def torch_weights(path: str | os.PathLike, what: str) -> Any:
         raise BadInput(f"{what} {path} does not exist; check the path")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
+    except pickle.UnpicklingError as exc:
+        if not refused_pickle(exc):
+            raise BadInput(f"{what} {path} cannot be read: it is truncated or not a torch file (UnpicklingError); "
+                           "use an intact file written by torch.save") from None
         raise BadInput(f"{what} {path} is not a plain weights file (it holds pickled Python objects, which "
                        "thoughtlab never runs); convert it where it was made by saving only tensors, e.g. "
                        "torch.save(model.state_dict(), PATH)") from None
     except Exception as exc:  # zip, EOF and torch errors: a truncated or foreign file
-        raise BadInput(f"{what} {path} is corrupt or not a torch file ({type(exc).__name__}); "
+        raise BadInput(f"{what} {path} cannot be read: it is truncated or not a torch file ({type(exc).__name__}); "
                        "use an intact file written by torch.save") from None
 
 
