@@ -65,3 +65,12 @@ def test_old_absolute_paths_still_resolve_after_a_move(tmp_path):
     old.rename(tmp_path / "new")
     (row,) = RunIndex(tmp_path / "new").rows()
     assert Path(row.path) == tmp_path / "new" / "s" / "r1"
+
+
+def test_a_failed_atomic_write_names_the_destination(tmp_path):
+    from thoughtlab.fileio import atomic_writer
+
+    with pytest.raises(OSError) as caught:
+        with atomic_writer(tmp_path / "out.json"):
+            raise OSError(28, "No space left on device")
+    assert caught.value.filename == str(tmp_path / "out.json") and list(tmp_path.iterdir()) == []
