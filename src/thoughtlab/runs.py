@@ -265,7 +265,9 @@ class RunIndex:
 # what readers of result.json use: key -> type (claims and figures are lists of dicts with these keys)
 RESULT_KEYS = {"study": str, "scale": str, "seeds": list, "duration_s": (int, float), "claims": list,
                "metrics": dict, "figures": list}
-CLAIM_KEYS = {"verdict": str, "statement": str, "criterion": str, "measures": list}
+CLAIM_KEYS = {"id": str, "verdict": str, "statement": str, "criterion": str, "measures": list, "ledger": list,
+              "kind": str, "effect_name": str, "effect": dict, "curve": list, "reason": str}
+VERDICTS = ("supported", "refuted", "inconclusive")
 
 
 def read_result(run_dir: Path) -> dict[str, Any]:
@@ -282,6 +284,9 @@ def read_result(run_dir: Path) -> dict[str, Any]:
         for key, kind in CLAIM_KEYS.items():
             if not isinstance(claim, dict) or not isinstance(claim.get(key), kind):
                 raise UserError(f"{path}: claims[{i}] lacks {key!r} or it has the wrong type; {fix}")
+        if claim["verdict"] not in VERDICTS:
+            raise UserError(f"{path}: claims[{i}] has verdict {claim['verdict']!r}, not one of {', '.join(VERDICTS)}; "
+                            f"{fix}")
     for name, entry in result["metrics"].items():
         if not isinstance(entry, dict) or not all(isinstance(entry.get(k), (int, float)) for k in ("mean", "n")):
             raise UserError(f"{path}: metrics[{name!r}] lacks 'mean' or 'n'; {fix}")
