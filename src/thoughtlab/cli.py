@@ -119,6 +119,8 @@ def cmd_show(args: argparse.Namespace) -> None:
     from thoughtlab.runs import RunIndex, load_result
 
     runs_dir = Path(args.runs_dir)
+    if runs_dir.exists() and not runs_dir.is_dir():
+        raise UserError(f"--runs-dir {runs_dir} is a file, not a runs folder; pass the folder that `thoughtlab run` wrote")
     if not runs_dir.is_dir():
         raise UserError(f"no run matches {args.run!r}: {runs_dir} does not exist; run a study first or pass --runs-dir")
     row = RunIndex(runs_dir).find(args.run)

@@ -153,6 +153,10 @@ SHOW = [
     ("ambiguous-prefix", lambda r, t: [""], "2 runs", "thoughtlab runs"),
     ("runs-dir-missing", lambda r, t: [run_id(r), "--runs-dir", t / "none"], "does not exist", "pass --runs-dir"),
     ("corrupt-index", lambda r, t: [run_id(r)] if corrupt_index(r) is None else [], "index.sqlite", "move it aside"),
+    ("runs-dir-is-a-file", lambda r, t: [run_id(r), "--runs-dir", r / "index.sqlite"], "is a file",
+     "pass the folder"),
+    ("result-verdict-unknown", lambda r, t: edit_result(r, lambda x: x["claims"][0].update(verdict="maybe")) or
+     [run_id(r)], "verdict 'maybe'", "run the study again"),
     ("result-lacks-study", lambda r, t: edit_result(r, lambda x: x.pop("study")) or [run_id(r)], "lacks 'study'",
      "run the study again"),
     ("result-claim-lacks-verdict", lambda r, t: edit_result(r, lambda x: x["claims"][0].pop("verdict")) or
