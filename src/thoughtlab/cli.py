@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from thoughtlab import validate
@@ -191,6 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def one_line_warning(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> str:
+    """Warnings (e.g. a metric's small-sample warning) as one line, without the source line Python adds."""
+    return f"thoughtlab: warning: {message}\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -198,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         if exc.code == 2:
             return 2
         raise
+    warnings.formatwarning = one_line_warning
     try:
         args.func(args)
     except UserError as exc:
