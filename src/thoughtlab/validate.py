@@ -28,7 +28,10 @@ def number(value: Any, name: str, *, low: float | None = None, high: float | Non
     """``value`` as a finite float within [low, high] (open ends where asked); bool and strings are refused."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) and not _is_numpy_number(value):
         raise BadInput(f"{name} must be a number, got {value!r}; write it without quotes")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer beyond float range, e.g. 10**400 in a JSON file
+        value = math.inf
     if not math.isfinite(value):
         raise BadInput(f"{name} must be a finite number, got {value}")
     if low is not None and (value < low or low_open and value == low):
