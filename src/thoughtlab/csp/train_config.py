@@ -165,11 +165,11 @@ def check_detector_config(config: Any, source: str) -> None:
     ``backbone_weights`` a path or null; any other detector's numbers finite."""
     if not isinstance(config, dict):
         raise BadInput(f"{source} must be a JSON object such as {{\"detector\": \"csp\"}}, got {config!r}")
-    from thoughtlab.csp.detectors import DETECTOR_MODULES, DETECTORS
+    from thoughtlab.csp.detectors import DETECTORS
 
     name = config.get("detector", "csp")
-    if not isinstance(name, str) or name not in {*DETECTORS, *DETECTOR_MODULES}:
-        raise UnknownName(f"detector (in {source})", str(name), sorted({*DETECTORS, *DETECTOR_MODULES}))
+    if not isinstance(name, str) or name not in DETECTORS:
+        raise UnknownName(f"detector (in {source})", str(name), sorted(DETECTORS))
     if name != "csp":
         _check_finite_numbers(config, source)
         return
