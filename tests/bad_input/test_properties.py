@@ -33,13 +33,13 @@ json_values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_
 def numberish(low=-1e3, high=1e3):
     """Mostly plausible numbers, sometimes the wrong JSON type."""
     return st.one_of(st.floats(low, high), st.integers(-5, 2000), st.just(float("nan")), st.just(float("inf")),
-                     st.text(max_size=3), st.booleans(), st.none())
+                     st.text(max_size=3), st.booleans(), st.none(), st.just(10**400))
 
 
 # ------------------------------------------------------------------------------------------ detections and GT
 
 detection = st.fixed_dictionaries(
-    {"image_id": numberish(), "bbox": st.one_of(st.lists(numberish(), min_size=3, max_size=5), json_values),
+    {"image_id": numberish() | st.just(1e20), "bbox": st.one_of(st.lists(numberish(), min_size=3, max_size=5), json_values),
      "score": numberish(0, 1)},
     optional={"category_id": st.one_of(st.just(1), numberish())})
 

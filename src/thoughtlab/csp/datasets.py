@@ -117,16 +117,24 @@ def _field(obj: Any, key: str, path: Path, where: str) -> Any:
 
 
 def _box(value: Any, path: Path, where: str) -> list[float]:
-    ok = isinstance(value, (list, tuple)) and len(value) == 4 and all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)  # "41" is a string, not a number
-    box = [float(v) for v in value] if ok else []
-    if not ok or not all(math.isfinite(v) for v in box):
+    ok = isinstance(value, (list, tuple)) and len(value) == 4 and all(_finite(v) for v in value)
+    if not ok:
         raise BadInput(f"{path}: field {where} must be 4 finite numbers [x, y, w, h], got {value!r}")
-    return box
+    return [float(v) for v in value]
+
+
+def _finite(value: Any) -> bool:
+    """A JSON number (not a bool, not a string such as "41") that is finite as a float (10**400 is not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _number(value: Any, path: Path, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if not _finite(value):
         raise BadInput(f"{path}: field {where} must be a finite number, got {value!r}")
     return float(value)
 
@@ -174,8 +182,7 @@ def load_citypersons_coco(path: str | Path, name: str | None = None) -> Pedestri
 
 
 def _integer(value: Any, path: Path, where: str) -> int:
-    if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
-            or value != int(value) or not -2**63 <= value < 2**63):  # image ids are stored as int64
+    if not _finite(value) or value != int(value) or not -2**63 <= value < 2**63:  # image ids are stored as int64
         raise BadInput(f"{path}: field {where} must be an integer, got {value!r}; write a whole number")
     return int(value)
 

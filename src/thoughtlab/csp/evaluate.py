@@ -138,10 +138,10 @@ class Detections:
             boxes = np.array([d["bbox"] for d in kept], dtype=np.float64).reshape(-1, 4)
             scores = np.array([d["score"] for d in kept], dtype=np.float64).reshape(-1)
             ok = len(ids) == len(boxes) == len(scores) == len(kept)
-        except (AttributeError, KeyError, TypeError, ValueError):
+        except (AttributeError, KeyError, TypeError, ValueError, OverflowError):
             ok = False
         if not ok or not (np.isfinite(boxes).all() and np.isfinite(scores).all() and np.all(ids == np.round(ids))
-                          and (boxes[:, 2:] >= 0).all()):
+                          and (np.abs(ids) < 2**63).all() and (boxes[:, 2:] >= 0).all()):
             raise BadInput(f"{source}: {_first_bad_detection(results)}")
         return cls(ids.astype(np.int64), boxes, scores)
 
@@ -212,9 +212,9 @@ def _first_bad_detection(results: list[Any]) -> str:
             continue
         try:
             row = np.array([det["image_id"], *det["bbox"], det["score"]], dtype=np.float64)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             row = np.zeros(0)
-        if row.shape != (6,) or not np.isfinite(row).all() or row[0] != round(row[0]):
+        if row.shape != (6,) or not np.isfinite(row).all() or row[0] != round(row[0]) or abs(row[0]) >= 2**63:
             return f"field [{i}] must have an integer image_id, bbox of 4 finite numbers and a finite score"
         if (row[3:5] < 0).any():
             return f"field [{i}] has a bbox of negative width or height {det['bbox']}; bbox is [x, y, w, h], w, h >= 0"
