@@ -37,7 +37,7 @@ from thoughtlab.data import Split, load_dataset
 from thoughtlab.nets.mobilenet import TinyMobileNet
 from thoughtlab.stats import Interval, bootstrap_ci, child_seed, proportion_ci
 from thoughtlab.study import Claim, Control, Outcome, RunContext, Study
-from thoughtlab.train import accuracy, fit, seed_everything
+from thoughtlab.train import fit, seed_everything
 
 DATASETS: tuple[str, ...] = ("digits", "mnist5k")
 VARIANTS: tuple[str, ...] = ("linear", "relu6")

@@ -20,9 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from thoughtlab import validate
 from thoughtlab.errors import BadInput, UserError
 from thoughtlab.fileio import atomic_write_json, atomic_writer
-from thoughtlab.metrics.extractors import EXTRACTORS, RESIZE_METHODS
+from thoughtlab.metrics.extractors import EXTRACTORS, MAX_SIZE, RESIZE_METHODS
 from thoughtlab.metrics.fid import FidStats, feature_stats
 from thoughtlab.metrics.inputs import (
     FLOAT_POLICIES,
@@ -54,7 +55,8 @@ def add_eval_commands(subparsers: Any) -> argparse.ArgumentParser:
                    help=f"feature network; auto = inception if --weights or {WEIGHTS_ENV} is set, else digit-cnn")
     p.add_argument("--weights", help=f"Inception weights file (pytorch-fid's .pth; or set {WEIGHTS_ENV})")
     p.add_argument("--resize", choices=RESIZE_METHODS, help="resize method (default: the extractor's own)")
-    p.add_argument("--size", type=int, help="input side for random-cnn/pixels (default: native size)")
+    p.add_argument("--size", type=validate.argtype(lambda v: validate.integer(v, "the side", low=1, high=MAX_SIZE)),
+                   help="input side for random-cnn/pixels (default: native size)")
     p.add_argument("--mixed", default="error", choices=MIXED_POLICIES,
                    help="folders with mixed sizes/channels: error, or resize to the most common (default: error)")
     p.add_argument("--float-policy", default="round", choices=FLOAT_POLICIES,
@@ -62,8 +64,10 @@ def add_eval_commands(subparsers: Any) -> argparse.ArgumentParser:
                         "(default: round)")
     p.add_argument("--samples", type=int,
                    help="images to draw from a generator input (file.py:function or package.module:function)")
-    p.add_argument("--seed", type=int, default=0, help="seeds KID subsets, IS shuffles, PRD k-means, random-cnn")
-    p.add_argument("--batch-size", type=int, default=256, help="images per forward pass (default: 256)")
+    p.add_argument("--seed", type=validate.argtype(lambda v: validate.seed(v, "the seed")), default=0,
+                   help="seeds KID subsets, IS shuffles, PRD k-means, random-cnn (0 <= seed < 2**32)")
+    p.add_argument("--batch-size", type=validate.argtype(lambda v: validate.integer(v, "the batch size", low=1)),
+                   default=256, help="images per forward pass (default: 256)")
     p.add_argument("--device", default="cpu", help="cpu | cuda | auto (default: cpu)")
     p.add_argument("--cache-dir", help="feature cache folder (default: $THOUGHTLAB_CACHE/features or "
                                        "~/.cache/thoughtlab/features)")
@@ -86,6 +90,7 @@ def run_eval(args: argparse.Namespace) -> None:
     elif args.out:
         raise UserError("-o/--out belongs to 'thoughtlab eval stats'; use --json OUT to save metric results")
     check_samples(args.samples, args.inputs[1:] if args.inputs[0] == "stats" else args.inputs)
+    check_outputs(args)
     joined = not distributed.is_distributed() and distributed.init()
     try:
         if args.inputs[0] == "stats":
@@ -95,6 +100,16 @@ def run_eval(args: argparse.Namespace) -> None:
     finally:
         if joined:
             distributed.cleanup()
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Before any work: every file or folder the command will write can be written (see thoughtlab.validate)."""
+    if args.out:
+        validate.output_file(args.out, "-o/--out")
+    if args.json:
+        validate.output_file(args.json, "--json")
+    if args.cache_dir and not args.no_cache:
+        validate.output_dir(args.cache_dir, "--cache-dir")
 
 
 def check_samples(samples: int | None, sources: list[str]) -> None:

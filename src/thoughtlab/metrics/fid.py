@@ -34,6 +34,8 @@ and the README.
 from __future__ import annotations
 
 import warnings
+import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,7 +48,9 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from thoughtlab.errors import BadInput, UnknownName
-from thoughtlab.metrics.checks import SmallSampleWarning, as_matrix, positive_int, require_finite, require_samples
+from thoughtlab.fileio import atomic_writer
+from thoughtlab.metrics.checks import (SmallSampleWarning, as_matrix, positive_int, require_covariance, require_finite,
+                                       require_samples)
 
 CHUNK_ROWS = 8192
 PRECISIONS = ("float32", "float64")
@@ -140,16 +144,20 @@ def feature_stats(features: Any, name: str = "features", *, precision: str = "fl
 
 
 def save_stats(stats: FidStats, path: str | Path) -> Path:
-    """Write ``mu`` and ``sigma`` (float64) to an ``.npz`` readable by pytorch-fid and TTUR; ``n`` rides along."""
+    """Write ``mu`` and ``sigma`` (float64) atomically to an ``.npz`` readable by pytorch-fid and TTUR; ``n`` rides along."""
     path = Path(path)
     extra = {} if stats.n is None else {"n": np.int64(stats.n)}
-    with path.open("wb") as handle:
+    with atomic_writer(path) as handle:  # a crash leaves the previous file, never a torn one
         np.savez(handle, mu=stats.mu, sigma=stats.sigma, **extra)
     return path
 
 
 def load_stats(path: str | Path) -> FidStats:
-    """Read an ``.npz`` with ``mu`` (d,) and ``sigma`` (d, d); ``n`` is optional (absent in pytorch-fid files)."""
+    """Read an ``.npz`` with ``mu`` (d,) and ``sigma`` (d, d); ``n`` is optional (absent in pytorch-fid files).
+
+    ``sigma`` must be a covariance (symmetric PSD to a tolerance, :func:`require_covariance`) and every
+    value finite; anything else is a :class:`BadInput` naming the file.
+    """
     path = Path(path)
     if not path.is_file():
         raise BadInput(f"{path}: no such statistics file; check the path")
@@ -158,15 +166,31 @@ def load_stats(path: str | Path) -> FidStats:
             keys = set(data.files)
             if not {"mu", "sigma"} <= keys:
                 raise BadInput(f"{path}: holds {sorted(keys)}, not 'mu' and 'sigma'; save statistics with save_stats")
-            mu, sigma = data["mu"].astype(np.float64), data["sigma"].astype(np.float64)
-            n = int(data["n"]) if "n" in keys else None
-    except (OSError, ValueError) as exc:
-        raise BadInput(f"{path}: not a readable .npz file ({exc})") from exc
-    if mu.ndim != 1 or sigma.shape != (mu.size, mu.size):
-        raise BadInput(f"{path}: mu has shape {mu.shape} and sigma {sigma.shape}; expected (d,) and (d, d)")
+            mu, sigma = _numeric(data["mu"], path, "mu"), _numeric(data["sigma"], path, "sigma")
+            n = _sample_count(data["n"], path) if "n" in keys else None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise BadInput(f"{path}: not a readable .npz file ({type(exc).__name__}); rewrite it with save_stats or "
+                       "thoughtlab eval stats") from None
+    if mu.ndim != 1 or sigma.shape != (mu.size, mu.size) or mu.size == 0:
+        raise BadInput(f"{path}: mu has shape {mu.shape} and sigma {sigma.shape}; expected (d,) and (d, d), d >= 1")
     require_finite(sigma, f"{path}: sigma")
     require_finite(mu[None], f"{path}: mu")
+    require_covariance(sigma, f"{path}: sigma")
     return FidStats(mu=mu, sigma=sigma, n=n)
+
+
+def _numeric(arr: np.ndarray, path: Path, key: str) -> np.ndarray:
+    """A stored real array as float64; other dtypes (strings, complex, objects) are a BadInput."""
+    if arr.dtype.kind not in "fiu":
+        raise BadInput(f"{path}: {key} has dtype {arr.dtype}; statistics must be real numbers (save_stats writes float64)")
+    return arr.astype(np.float64)
+
+
+def _sample_count(arr: np.ndarray, path: Path) -> int:
+    """The stored sample count: one integer >= 2 (a covariance needs two samples)."""
+    if arr.shape != () or arr.dtype.kind not in "iu" or int(arr) < 2:
+        raise BadInput(f"{path}: n must be one integer >= 2 (the sample count), got {arr!r}; drop it or store the count")
+    return int(arr)
 
 
 @contextmanager

@@ -26,6 +26,9 @@ import importlib.util
 import json
 import os
 import sys
+import warnings
+import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -82,7 +85,7 @@ def to_nchw(arr: np.ndarray, name: str) -> np.ndarray:
     if arr.ndim == 4 and arr.shape[-1] in (1, 3):
         return np.ascontiguousarray(arr.transpose(0, 3, 1, 2))
     raise BadInput(f"{name}: shape {arr.shape} is not images (N, H, W), (N, C, H, W) or (N, H, W, C) with 1 or 3 "
-                   "channels, nor features (N, d)")
+                   "channels, nor features (N, d); reshape it to one of these")
 
 
 def to_pixels(arr: np.ndarray, name: str, float_policy: str = "round") -> tuple[np.ndarray, str]:
@@ -124,7 +127,9 @@ def _generator_batch(sample: Callable[[int], Any], want: int, float_policy: str)
     try:
         out = sample(want)
     except Exception as exc:  # the user's code failed: report it as their input, with its message
-        raise BadInput(f"the generator failed on sample({want}): {type(exc).__name__}: {exc}") from exc
+        message = str(exc).splitlines()[0] if str(exc) else ""
+        raise BadInput(f"the generator failed on sample({want}): {type(exc).__name__}: {message}; fix the generator "
+                       "(call it alone to see the traceback)") from exc
     if not (torch.is_tensor(out) or isinstance(out, np.ndarray)):
         raise BadInput(f"sample({want}) returned a {type(out).__name__}; it must return a numpy array or torch "
                        "tensor of images (N, H, W), (N, C, H, W) or (N, H, W, C)")
@@ -137,6 +142,10 @@ def _generator_batch(sample: Callable[[int], Any], want: int, float_policy: str)
     return batch.pixels, batch.record["conversion"]
 
 
+def _chw(pixels: np.ndarray) -> str:
+    return "x".join(map(str, pixels.shape[1:]))
+
+
 def images_from_generator(sample: Callable[[int], Any], n: int, batch_size: int = 500,
                           float_policy: str = "round", name: str | None = None) -> Images:
     """Call ``sample(k)`` until ``n`` images are collected (the generator seeds itself)."""
@@ -145,6 +154,9 @@ def images_from_generator(sample: Callable[[int], Any], n: int, batch_size: int 
     parts, conversions, have = [], set(), 0
     while have < n:
         pixels, conversion = _generator_batch(sample, min(batch_size, n - have), float_policy)
+        if parts and pixels.shape[1:] != parts[0].shape[1:]:
+            raise BadInput(f"the generator's batches change shape: {_chw(parts[0])} images, then {_chw(pixels)} "
+                           f"after {have} samples; every sample(n) call must return images of one size")
         parts.append(pixels)
         conversions.add(conversion)
         have += len(pixels)
@@ -227,7 +239,7 @@ def read_image(path: Path) -> Image.Image:
         with Image.open(path) as img:
             img.load()
             return img.convert("L" if img.mode in GRAY_MODES else "RGB") if img.mode not in ("L", "RGB") else img.copy()
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise BadInput(f"{path}: cannot be read as an image ({exc}); delete or replace the file") from exc
 
 
@@ -276,16 +288,22 @@ def _array_from_npz(path: Path, data: Any) -> np.ndarray:
 
 
 def load_array_file(path: Path) -> np.ndarray | FidStats:
-    """The array in a ``.npy``/``.npz`` file, or :class:`FidStats` when the ``.npz`` holds ``mu`` and ``sigma``."""
+    """The array in a ``.npy``/``.npz`` file, or :class:`FidStats` when the ``.npz`` holds ``mu`` and ``sigma``.
+
+    The content decides, not the suffix (a zip saved as ``.npy`` is read as an archive); a truncated,
+    foreign or pickle-holding file is a :class:`BadInput` naming it.
+    """
     try:
-        if path.suffix == ".npy":
-            return np.load(path, allow_pickle=False)
-        with np.load(path, allow_pickle=False) as data:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            return loaded
+        with loaded as data:
             if {"mu", "sigma"} <= set(data.files):
                 return load_stats(path)
             return _array_from_npz(path, data)
-    except (OSError, ValueError, EOFError) as exc:
-        raise BadInput(f"{path}: not a readable {path.suffix} file without pickled objects ({exc})") from exc
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise BadInput(f"{path}: not a readable {path.suffix} file without pickled objects ({type(exc).__name__}); "
+                       "save it with np.save / np.savez") from None
 
 
 def load_source(source: Any, *, mixed: str = "error", float_policy: str = "round", samples: int | None = None,
@@ -362,9 +380,14 @@ class FeatureCache:
             return None
 
     def put(self, path: Path, features: np.ndarray, logits: np.ndarray | None) -> None:
+        """Store an entry; a cache that cannot be written only warns (the features are still returned)."""
         arrays = {"features": features} if logits is None else {"features": features, "logits": logits}
-        with atomic_writer(path) as handle:
-            np.savez(handle, **arrays)
+        try:
+            with atomic_writer(path) as handle:
+                np.savez(handle, **arrays)
+        except OSError as exc:
+            warnings.warn(f"feature cache {self.folder} is not writable ({exc.strerror or exc}); features were not "
+                          f"cached: pass --cache-dir DIR, set {CACHE_ENV} or --no-cache", RuntimeWarning, stacklevel=2)
 
 
 def extract_features(images: Images, extractor: Extractor, *, cache: FeatureCache | None = None,
