@@ -1,6 +1,7 @@
-"""Generative-model evaluation on feature arrays: FID, KID, k-NN precision/recall/density/coverage,
-realism, PRD, the Inception Score and the Geometry Score, plus MS-SSIM diversity on images, each
-seeded and returned with the protocol used.  Skill rating (``play_tournament``) plays snapshots
+"""Generative-model evaluation: FID, KID, k-NN precision/recall/density/coverage, realism, PRD, the
+Inception Score and the Geometry Score on features, plus MS-SSIM diversity on images, each seeded and
+returned with the protocol used; ``evaluate`` takes feature arrays, ``evaluate_sources`` image folders,
+arrays, saved statistics or generators (:mod:`thoughtlab.metrics.sources`).  Skill rating (``play_tournament``) plays snapshots
 against each other rather than comparing two sample sets, so it is not part of ``evaluate``.
 
 Example::
