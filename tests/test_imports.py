@@ -14,7 +14,7 @@ import thoughtlab
 
 ROOT = Path(thoughtlab.__file__).parent
 CORE = {"study", "runs", "runner", "report", "train", "nets", "data", "metrics", "stats", "errors", "fileio", "probe",
-        "ledger"}
+        "ledger", "validate"}
 THOUGHTS = {"collapse", "attention", "cyclegan", "csp", "generative"}
 EXEMPT = {"registry"}  # names the study modules: it imports every thought by design
 CLI = "cli"

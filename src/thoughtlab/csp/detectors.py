@@ -22,6 +22,7 @@ from thoughtlab.csp.loss import LOSS_WEIGHTS, SCALE_FORMS, csp_loss
 from thoughtlab.csp.model import CSP
 from thoughtlab.csp.spec import DetectorSpec, stack_dicts
 from thoughtlab.csp.targets import CSPTargets, make_targets
+from thoughtlab import validate
 from thoughtlab.errors import BadInput, UnknownName
 from thoughtlab.train import STATE_FORMAT, load_checkpoint, seed_everything
 
@@ -87,6 +88,57 @@ def weights_file(spec: DetectorSpec, teacher: nn.Module, step: int, **extra: Any
     return {"format": WEIGHTS_FORMAT, "detector": spec.config, "model": teacher.state_dict(), "step": step, **extra}
 
 
+# CSP options (detectors.CSP_DEFAULTS) -> (type, low, high): a stored or given config must fit before a model is built
+CSP_OPTION_TYPES: dict[str, tuple[type, float | None, float | None]] = {
+    "detector": (str, None, None), "backbone": (str, None, None), "width": (float, 1e-3, 4.0),
+    "head_bn_momentum": (float, 0.0, 1.0), "aspect_ratio": (float, 1e-3, 1e3), "nms_iou": (float, 0.0, 1.0),
+    "pre_nms_top_k": (int, 1, None), "scale_loss": (str, None, None)}
+
+
+def check_detector_config(config: Any, source: str) -> None:
+    """A detector config (a training option, or the one stored in a weights file) has JSON types and ranges
+    that the builder can use: CSP's options per ``CSP_OPTION_TYPES``, ``loss_weights`` three numbers >= 0,
+    ``backbone_weights`` a path or null; any other detector's numbers finite."""
+    if not isinstance(config, dict):
+        raise BadInput(f"{source} must be a JSON object such as {{\"detector\": \"csp\"}}, got {config!r}")
+    name = config.get("detector", "csp")
+    if not isinstance(name, str) or name not in DETECTORS:
+        raise UnknownName(f"detector (in {source})", str(name), sorted(DETECTORS))
+    if name != "csp":
+        _check_finite_numbers(config, source)
+        return
+    for key, value in config.items():
+        if key in CSP_OPTION_TYPES:
+            kind, low, high = CSP_OPTION_TYPES[key]
+            if kind is float:
+                validate.number(value, f"{source} {key}", low=low, high=high)
+            elif kind is int:
+                validate.integer(value, f"{source} {key}", low=low, high=high)
+            else:
+                validate.json_typed(value, kind, f"{source} {key}")
+    if "loss_weights" in config:
+        weights = config["loss_weights"]
+        if not isinstance(weights, (list, tuple)) or len(weights) != 3:
+            raise BadInput(f"{source} loss_weights must be three numbers (center, scale, offset), got {weights!r}")
+        for i, w in enumerate(weights):
+            validate.number(w, f"{source} loss_weights[{i}]", low=0)
+    if config.get("backbone_weights") is not None:
+        validate.json_typed(config["backbone_weights"], str, f"{source} backbone_weights")
+
+
+def _check_finite_numbers(value: Any, name: str) -> None:
+    """Every number inside ``value`` (nested lists and dicts) is finite."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite_numbers(item, f"{name} {key}")
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _check_finite_numbers(item, f"{name}[{i}]")
+    elif isinstance(value, float):
+        validate.number(value, name)
+
+
+
 def load_detector(path: str | Path, overrides: dict[str, Any] | None = None) -> tuple[DetectorSpec, nn.Module]:
     """The spec and teacher weights of ``model.pt`` / ``best.pt`` / ``checkpoint.pt`` (``weights_only`` load).
 
@@ -99,6 +151,7 @@ def load_detector(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     if not isinstance(state.get("detector"), dict) or not isinstance(state.get("model"), dict):
         raise BadInput(f"{path} is not a detector weights file (needs keys 'detector' and 'model'); "
                        "use model.pt or best.pt from 'thoughtlab csp train'")
+    check_detector_config(state["detector"], f"{path}: the stored detector config")
     spec = build_detector({**state["detector"], "backbone_weights": None, **(overrides or {})})
     try:
         spec.model.load_state_dict(state["model"])
