@@ -115,7 +115,8 @@ class TrainState:
 
     ``config`` holds the settings a resumed run must share with the saved one (never ``steps``, log or
     checkpoint intervals); :meth:`load` refuses a checkpoint whose config differs, naming the keys.
-    ``records`` is plain data only (numbers, strings, lists, dicts, tensors).  ``step`` counts finished steps.
+    ``config`` and ``records`` are plain data only (numbers, strings, None, lists, tuples, dicts, tensors), so that
+    the checkpoint loads with ``weights_only=True``.  ``step`` counts finished steps.
     """
 
     config: dict[str, Any]
