@@ -53,8 +53,9 @@ def test_mixture_loss_is_the_mean_over_the_last_k_snapshots():
         set_weight(d, w)
         queue.push()
     x = torch.ones(1, 1)
-    assert float(queue.mixture_loss(x, 3, lambda out: out.sum())) == pytest.approx(3.0)
-    assert float(queue.mixture_loss(x, 2, lambda out: out.sum())) == pytest.approx(4.0)
+    assert float(queue.mixture_loss(x, range(3), lambda out: out.sum())) == pytest.approx(3.0)
+    assert float(queue.mixture_loss(x, range(2), lambda out: out.sum())) == pytest.approx(4.0)
+    assert float(queue.mixture_loss(x, range(1, 3), lambda out: out.sum())) == pytest.approx(1.5)
 
 
 def test_replay_buffer_mixes_half_past_fakes():
@@ -97,7 +98,8 @@ def test_historical_average_is_the_running_mean_and_penalty_pulls_towards_it():
         (lambda: SnapshotQueue(nn.Linear(1, 1), depth=-1), "depth must be"),
         (lambda: SnapshotQueue(nn.Linear(1, 1), depth=1).call(torch.ones(1, 1), 0), "empty"),
         (lambda: _pushed(1).call(torch.ones(1, 1), 2), "outside 0..1"),
-        (lambda: _pushed(1).mixture_loss(torch.ones(1, 1), 3, torch.sum), "1 ≤ k ≤ depth"),
+        (lambda: _pushed(1).mixture_loss(torch.ones(1, 1), range(2, 4), torch.sum), "outside 0..1"),
+        (lambda: _pushed(1).mixture_loss(torch.ones(1, 1), range(0), torch.sum), "at least one age"),
         (lambda: ReplayBuffer(capacity=0, seed=0), "capacity"),
     ],
 )
@@ -110,3 +112,20 @@ def _pushed(depth: int) -> SnapshotQueue:
     queue = SnapshotQueue(nn.Linear(1, 1), depth=depth)
     queue.push()
     return queue
+
+
+def test_state_dicts_round_trip():
+    d = nn.Linear(1, 1)
+    queue, buffer, avg = SnapshotQueue(d, depth=2), ReplayBuffer(capacity=4, seed=0), HistoricalAverage(d)
+    for w in (1.0, 2.0):
+        set_weight(d, w)
+        queue.push()
+        buffer.mix(torch.full((4, 1), w))
+        avg.update(d)
+    queue2, buffer2, avg2 = SnapshotQueue(d, depth=2), ReplayBuffer(capacity=4, seed=9), HistoricalAverage(nn.Linear(1, 1))
+    queue2.load_state_dict(queue.state_dict())
+    buffer2.load_state_dict(buffer.state_dict())
+    avg2.load_state_dict(avg.state_dict())
+    assert float(queue2.call(torch.ones(1, 1), 1)) == 1.0
+    assert torch.equal(buffer2.mix(torch.zeros(4, 1)), buffer.mix(torch.zeros(4, 1)))
+    assert float(avg2.mean["weight"]) == float(avg.mean["weight"]) and avg2.count == avg.count == 3

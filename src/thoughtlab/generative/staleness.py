@@ -7,7 +7,7 @@ on past parameter snapshots".  The tools here make the past explicit:
 * :class:`SnapshotQueue` — the last ``depth + 1`` weights of a network.  ``call(x, age)`` runs the
   network as it was ``age`` pushes ago: a generator step against ``age = τ`` is the update an
   asynchronous worker makes with a discriminator τ steps stale (simulated async SGD).
-  ``mixture_loss`` averages a loss over the last K snapshots: each player best-responds to the
+  ``mixture_loss`` averages a loss over K consecutive snapshots: each player best-responds to the
   uniform mixture of the opponent's recent past (Grnarova et al. 2018, "An Online Learning Approach
   to Generative Adversarial Networks" — Chekhov GAN, §3).
 * :class:`ReplayBuffer` — a store of past generated samples; the discriminator sees half current
@@ -59,6 +59,12 @@ class SnapshotQueue:
     def __len__(self) -> int:
         return len(self.snapshots)
 
+    def state_dict(self) -> dict[str, list[State]]:
+        return {"snapshots": list(self.snapshots)}
+
+    def load_state_dict(self, state: dict[str, list[State]]) -> None:
+        self.snapshots = deque(state["snapshots"], maxlen=self.depth + 1)
+
     def state(self, age: int) -> State:
         """Weights ``age`` pushes old; early in training, when fewer exist, the oldest one kept.
 
@@ -74,11 +80,13 @@ class SnapshotQueue:
         """The network's output on ``x`` with the weights of ``age`` pushes ago (gradient reaches x only)."""
         return functional_call(self.model, self.state(age), (x,))
 
-    def mixture_loss(self, x: torch.Tensor, k: int, loss: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
-        """Mean of ``loss(output)`` over the last ``k`` snapshots: a best response to their uniform mixture."""
-        if not 1 <= k <= self.depth + 1:
-            raise BadInput(f"a mixture of k={k} snapshots needs 1 ≤ k ≤ depth + 1 = {self.depth + 1}")
-        ages = range(min(k, len(self.snapshots)))
+    def mixture_loss(self, x: torch.Tensor, ages: range, loss: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+        """Mean of ``loss(output)`` over the snapshots of ``ages``: a best response to their uniform mixture.
+
+        Ages beyond the pushes so far clamp to the oldest snapshot (see :meth:`state`).
+        """
+        if len(ages) < 1:
+            raise BadInput("a snapshot mixture needs at least one age, e.g. range(k)")
         return torch.stack([loss(self.call(x, age)) for age in ages]).mean()
 
 
@@ -99,6 +107,13 @@ class ReplayBuffer:
 
     def __len__(self) -> int:
         return 0 if self.items is None else len(self.items)
+
+    def state_dict(self) -> dict[str, torch.Tensor | None]:
+        return {"items": self.items, "rng": self.gen.get_state()}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor | None]) -> None:
+        self.items = state["items"]
+        self.gen.set_state(state["rng"])
 
     def mix(self, fakes: torch.Tensor) -> torch.Tensor:
         fakes = fakes.detach()
@@ -130,6 +145,12 @@ class HistoricalAverage:
     def __init__(self, model: nn.Module):
         self.mean = {k: v.detach().clone() for k, v in model.named_parameters()}
         self.count = 1
+
+    def state_dict(self) -> dict[str, object]:
+        return {"mean": self.mean, "count": self.count}
+
+    def load_state_dict(self, state: dict[str, object]) -> None:
+        self.mean, self.count = dict(state["mean"]), int(state["count"])
 
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
