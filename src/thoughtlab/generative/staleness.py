@@ -112,7 +112,7 @@ class ReplayBuffer:
         return {"items": self.items, "rng": self.gen.get_state()}
 
     def load_state_dict(self, state: dict[str, torch.Tensor | None]) -> None:
-        self.items = state["items"]
+        self.items = None if state["items"] is None else state["items"].clone()
         self.gen.set_state(state["rng"])
 
     def mix(self, fakes: torch.Tensor) -> torch.Tensor:
