@@ -101,7 +101,7 @@ def noise_scale(model: nn.Module, loss: Loss, *batch: torch.Tensor,
     n = len(batch[0]) if batch else 0
     if n < 2:
         raise BadInput(f"the noise scale needs at least 2 examples to estimate a covariance, got {n}")
-    flat = torch.cat([g.reshape(n, -1).double() for g in per_example_grads(model, loss, *batch, params=params).values()], dim=1)
+    flat = torch.cat([g.detach().reshape(n, -1).double() for g in per_example_grads(model, loss, *batch, params=params).values()], dim=1)
     return noise_scale_from_grads(flat)
 
 
