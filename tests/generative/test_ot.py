@@ -108,3 +108,13 @@ def test_bad_inputs(call, message):
 def test_exact_helper_is_a_permutation_average():
     cost = torch.tensor(np.array([[1.0, 0.0], [0.0, 1.0]]))
     assert exact_assignment_cost(cost) == 0.0
+
+
+def test_a_batch_of_problems_equals_each_problem_alone():
+    gen = torch.Generator().manual_seed(4)
+    costs = torch.rand(3, 5, 6, generator=gen, dtype=torch.float64)
+    batched = sinkhorn(costs, eps=0.05, iterations=200)
+    for i in range(3):
+        alone = sinkhorn(costs[i], eps=0.05, iterations=200)
+        torch.testing.assert_close(batched.value[i], alone.value)
+        torch.testing.assert_close(batched.plan[i], alone.plan)

@@ -40,8 +40,8 @@ class Transport:
     """Result of :func:`sinkhorn`.
 
     Attributes:
-        value: ⟨P, C⟩, differentiable with respect to the cost (plan held constant).
-        plan: P (n × m), detached; rows sum to 1/n, columns to 1/m.
+        value: ⟨P, C⟩, differentiable with respect to the cost (plan held constant); one per problem of a batch.
+        plan: P (n × m, or b × n × m), detached; rows sum to 1/n, columns to 1/m.
         marginal_error: max |row sums − 1/n| of the final plan, a convergence check.
         iterations: Sinkhorn iterations performed.
     """
@@ -53,8 +53,8 @@ class Transport:
 
 
 def check_sinkhorn_args(cost: torch.Tensor, eps: float, iterations: int) -> None:
-    if cost.ndim != 2 or min(cost.shape) < 1:
-        raise BadInput(f"the cost must be an n × m matrix with n, m ≥ 1, got shape {tuple(cost.shape)}")
+    if cost.ndim not in (2, 3) or min(cost.shape) < 1:
+        raise BadInput(f"the cost must be an n × m matrix (or a batch b × n × m) with n, m ≥ 1, got shape {tuple(cost.shape)}")
     if not (eps > 0 and math.isfinite(eps)):
         raise BadInput(f"Sinkhorn ε must be a positive number, got {eps}")
     if iterations < 1:
@@ -68,23 +68,25 @@ def sinkhorn(cost: torch.Tensor, eps: float, iterations: int = 100, tol: float =
     """Entropic OT with uniform marginals in the log domain; stops early once the row-marginal error ≤ ``tol``
     (checked every 10 iterations).
 
-    ``eps`` is in the units of ``cost`` (for a cosine cost in [0, 2], ε ≈ 0.05 is OT-GAN-like).
+    ``eps`` is in the units of ``cost`` (for a cosine cost in [0, 2], ε ≈ 0.05 is OT-GAN-like).  A batch of
+    equal-sized problems (b × n × m) is solved at once, which saves b − 1 loops of small tensor calls.
     ``scaling`` runs ε-scaling first (Schmitzer 2019, "Stabilized sparse scaling algorithms", §3.2):
     ε halves from max C down to ``eps``, ``iterations`` per stage, each warm-started from the last;
     plain iterations converge at rate ~(1 − e^{−max C/ε}) and stall for ε ≪ max C.
     """
     check_sinkhorn_args(cost, eps, iterations)
     c = cost.detach()
-    n, m = c.shape
+    n, m = c.shape[-2:]
     log_a = torch.full((n, 1), -math.log(n), dtype=c.dtype, device=c.device)
     log_b = torch.full((1, m), -math.log(m), dtype=c.dtype, device=c.device)
-    f, g = torch.zeros_like(log_a), torch.zeros_like(log_b)
+    f = torch.zeros(*c.shape[:-1], 1, dtype=c.dtype, device=c.device)
+    g = torch.zeros(*c.shape[:-2], 1, m, dtype=c.dtype, device=c.device)
     done = 0
     for stage_eps in eps_stages(float(c.abs().max()), eps) if scaling else [eps]:
         f, g, done = iterate(c, stage_eps, f, g, log_a, log_b, iterations, tol)
     plan = ((f + g - c) / eps + log_a + log_b).exp()
-    error = float((plan.sum(1) - 1.0 / n).abs().max())
-    return Transport(value=(plan * cost).sum(), plan=plan, marginal_error=error, iterations=done)
+    error = float((plan.sum(-1) - 1.0 / n).abs().max())
+    return Transport(value=(plan * cost).sum((-2, -1)), plan=plan, marginal_error=error, iterations=done)
 
 
 def eps_stages(largest: float, eps: float) -> list[float]:
@@ -104,32 +106,31 @@ def iterate(c: torch.Tensor, eps: float, f: torch.Tensor, g: torch.Tensor, log_a
     reused work buffer (fresh n × m temporaries per step cost more in page faults than in arithmetic).
     """
     k = -c / eps
-    kt = k.T.contiguous()
+    kt = k.transpose(-2, -1).contiguous()
     work = torch.empty_like(k)
     work_t = work.view(kt.shape)
     done = 0
     for done in range(1, iterations + 1):
         f = -eps * logsumexp_rows(k, (g / eps + log_b), work)
-        g = -eps * logsumexp_rows(kt, (f / eps + log_a).T, work_t).T
+        g = -eps * logsumexp_rows(kt, (f / eps + log_a).transpose(-2, -1), work_t).transpose(-2, -1)
         if tol > 0 and done % 10 == 0 and row_error(f, g, c, eps, log_a, log_b) <= tol:
             break
     return f, g, done
 
 
 def logsumexp_rows(k: torch.Tensor, shift: torch.Tensor, work: torch.Tensor) -> torch.Tensor:
-    """log Σ_j exp(k_ij + shift_j) as a column (n, 1), computed in place in ``work`` (same shape as k)."""
+    """log Σ_j exp(k_ij + shift_j) as a column (…, n, 1), computed in place in ``work`` (same shape as k)."""
     torch.add(k, shift, out=work)
-    top = work.amax(dim=1, keepdim=True)
-    top = torch.where(torch.isfinite(top), top, torch.zeros_like(top))
+    top = work.amax(dim=-1, keepdim=True)
     work.sub_(top).exp_()
-    return work.sum(dim=1, keepdim=True).log_() + top
+    return work.sum(dim=-1, keepdim=True).log_() + top
 
 
 def row_error(f: torch.Tensor, g: torch.Tensor, c: torch.Tensor, eps: float,
               log_a: torch.Tensor, log_b: torch.Tensor) -> float:
     """Max deviation of the plan's row sums from 1/n (columns are exact right after the g-update)."""
-    rows = torch.logsumexp((f + g - c) / eps + log_a + log_b, dim=1).exp()
-    return float((rows - log_a.exp().squeeze(1)).abs().max())
+    rows = torch.logsumexp((f + g - c) / eps + log_a + log_b, dim=-1).exp()
+    return float((rows - log_a.exp().squeeze(-1)).abs().max())
 
 
 def cosine_cost(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -152,8 +153,6 @@ def minibatch_energy_distance(x: torch.Tensor, x2: torch.Tensor, y: torch.Tensor
     if not (len(x) == len(x2) == len(y) == len(y2)):
         raise BadInput(f"the four batches of the energy distance must have one size, got {len(x)}, {len(x2)}, {len(y)}, {len(y2)}")
     vx, vx2, vy, vy2 = (features(t) for t in (x, x2, y, y2))
-
-    def w(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        return sinkhorn(cosine_cost(u, v), eps, iterations).value
-
-    return w(vx, vy) + w(vx, vy2) + w(vx2, vy) + w(vx2, vy2) - 2 * w(vx, vx2) - 2 * w(vy, vy2)
+    pairs = ((vx, vy), (vx, vy2), (vx2, vy), (vx2, vy2), (vx, vx2), (vy, vy2))
+    w = sinkhorn(torch.stack([cosine_cost(u, v) for u, v in pairs]), eps, iterations).value  # six problems at once
+    return w[:4].sum() - 2 * w[4] - 2 * w[5]
