@@ -55,13 +55,14 @@ def test_lr_rules():
 def test_steps_to_criterion_censoring_and_collapse():
     cfg = bs.Config(steps=800, evals=4)
     good, bad = (24.0, 91.0, 0.1), (10.0, 50.0, 1.0)
-    curve = {"step": [200, 400, 600, 800], "g": [bad, good, bad, (4.0, 10.0, 2.0)], "samples_per_step": 64}
+    curve = {"step": [200, 400, 600, 800], "g": [bad, good, bad, (4.0, 10.0, 2.0)], "samples_per_step": 64,
+             "budget": 800}
     m = bs.arm_metrics(cfg, "a", curve)
     assert m["steps_to_criterion.a"] == 400 and m["samples_to_criterion.a"] == 400 * 64 and m["reached.a"] == 1.0
     assert m["collapsed.a"] == 1.0  # 4 < 24 / 2
     assert m["modes.a@0.5"] == 24.0 and m["modes.a"] == 4.0
     never = {"step": [200, 400, 600, 800], "g": [bad, (23.0, 99.0, 0.0), (25.0, 89.9, 0.0), (13.0, 50.0, 1.0)],
-             "samples_per_step": 8}
+             "samples_per_step": 8, "budget": 800}
     m = bs.arm_metrics(cfg, "b", never)
     assert m["reached.b"] == 0.0 and m["steps_to_criterion.b"] == 800 + 200 and m["collapsed.b"] == 0.0
 

@@ -61,6 +61,7 @@ class Config:
     reference_batch: int = 64
     lr: float = 1e-3
     ot_batches: tuple[int, ...] = (16, 64, 256)
+    ot_steps: int = 400
     ot_eps: float = 0.1
     ot_iterations: int = 10
     taus: tuple[int, ...] = (0, 4, 16)
@@ -89,10 +90,10 @@ def scores(mixture, g: torch.nn.Module, seed: int) -> tuple[float, float, float]
     return float(c.modes), c.hq_percent, c.reverse_kl if math.isfinite(c.reverse_kl) else math.log(mixture.k)
 
 
-def evaluate_curve(cfg: Config, mixture, seed: int, samples_per_step: int) -> tuple[Hook, dict[str, list]]:
-    """A hook scoring G and its EMA at k/evals of the budget; the curve it fills."""
-    curve: dict[str, list] = {"step": [], "g": [], "ema": []}
-    due = [round(k * cfg.steps / cfg.evals) for k in range(1, cfg.evals + 1)]
+def evaluate_curve(cfg: Config, mixture, seed: int, samples_per_step: int, steps: int) -> tuple[Hook, dict[str, list]]:
+    """A hook scoring G and its EMA at k/evals of the budget of ``steps``; the curve it fills."""
+    curve: dict[str, list] = {"step": [], "g": [], "ema": [], "budget": steps}
+    due = [round(k * steps / cfg.evals) for k in range(1, cfg.evals + 1)]
 
     def fn(state: TrainState) -> dict[str, float]:
         curve["step"].append(state.step)
@@ -113,7 +114,7 @@ def arm_metrics(cfg: Config, name: str, curve: dict[str, list], which: str = "g"
         suffix = "" if fraction == 1.0 else f"@{fraction}"
         out |= {f"modes.{name}{suffix}": modes, f"hq.{name}{suffix}": hq, f"rkl.{name}{suffix}": rkl}
     reached = [s for s, (m, h, _) in zip(curve["step"], points) if m >= MIN_MODES and h >= MIN_HQ]
-    steps = reached[0] if reached else cfg.steps + cfg.steps // cfg.evals
+    steps = reached[0] if reached else curve["budget"] + curve["budget"] // cfg.evals
     best = max(m for m, _, _ in points)
     return out | {f"reached.{name}": float(bool(reached)), f"steps_to_criterion.{name}": float(steps),
                   f"samples_to_criterion.{name}": float(steps * curve["samples_per_step"]),
@@ -140,7 +141,7 @@ def run_gan(cfg: Config, ctx: RunContext, data: torch.Tensor, mixture, name: str
     g, d = bt.build_gan(cfg.nets, child_seed(ctx.seed, "init"))  # same initial weights in every arm
     recipe = bt.StaleGanRecipe(data, batch, tau, method, cfg.snapshots, cfg.nets.z_dim, seed, g, d)
     state = recipe.state(g, d, lr, {"arm": name, "seed": ctx.seed, "steps": cfg.steps})
-    hook, curve = evaluate_curve(cfg, mixture, ctx.seed, batch)
+    hook, curve = evaluate_curve(cfg, mixture, ctx.seed, batch, cfg.steps)
     hooks = [hook] + ([noise_hook(cfg, data, ctx.seed, noise)] if noise is not None else [])
     train(recipe, state, cfg.steps, hooks=hooks, progress=False)
     return curve
@@ -156,8 +157,8 @@ def run_ot(cfg: Config, ctx: RunContext, data: torch.Tensor, mixture, batch: int
     state = TrainState({"arm": name}, models={"g": g, "d": critic},
                        optimizers={"g": bt.adam(g, cfg.lr), "d": bt.adam(critic, cfg.lr)},
                        emas={"g": EMA(g, cfg.snapshots.ema_decay)}, generators={"noise": recipe.noise})
-    hook, curve = evaluate_curve(cfg, mixture, ctx.seed, 2 * batch)
-    train(recipe, state, cfg.steps, hooks=[hook], progress=False)
+    hook, curve = evaluate_curve(cfg, mixture, ctx.seed, 2 * batch, cfg.ot_steps)
+    train(recipe, state, cfg.ot_steps, hooks=[hook], progress=False)
     return curve
 
 
@@ -390,12 +391,12 @@ CLAIMS = (
         direction="less", support=-0.10, refute=0.0, controls=(GAN_LEARNS, CLS_LEARNS)),
 )
 
-SMOKE = Config(steps=16, batches=(8, 32), reference_batch=8, ot_batches=(8, 32), ot_iterations=3, taus=(0, 2),
+SMOKE = Config(steps=16, batches=(8, 32), reference_batch=8, ot_batches=(8, 32), ot_steps=8, ot_iterations=3, taus=(0, 2),
                classifier_steps=8, dirac_taus=(0, 2), dirac_steps=200, noise_examples=8, evals=4, data_size=2000,
                nets=bt.Nets(width=16, depth=1))
 QUICK = Config()
 FULL = Config(steps=20_000, batches=(16, 32, 64, 128, 256, 512, 1024, 2048), reference_batch=64,
-              ot_batches=(32, 128, 512, 2048), ot_iterations=50, taus=(0, 1, 4, 16, 64), classifier_steps=5000,
+              ot_batches=(32, 128, 512, 2048), ot_steps=20_000, ot_iterations=50, taus=(0, 1, 4, 16, 64), classifier_steps=5000,
               dirac_steps=2000, nets=bt.Nets(width=128, depth=3), snapshots=bt.Snapshots(ema_decay=0.999))
 
 STUDY = Study(
