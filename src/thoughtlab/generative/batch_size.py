@@ -69,7 +69,7 @@ class Config:
     dirac_taus: tuple[int, ...] = (0, 1, 2, 4, 8)
     dirac_h: float = 0.5
     dirac_steps: int = 600
-    noise_examples: int = 256
+    noise_examples: int = 1024
     evals: int = 8
     data_size: int = 100_000
     nets: bt.Nets = field(default_factory=bt.Nets)
@@ -411,5 +411,5 @@ STUDY = Study(
     scales={"smoke": SMOKE, "quick": QUICK, "full": FULL},
     run=run,
     plot=plot,
-    seeds={"smoke": 1, "quick": 3, "full": 5},
+    seeds={"smoke": 1, "quick": 5, "full": 5},
 )

@@ -56,7 +56,8 @@ def plot(cfg: Any, outcomes: list[Outcome], figures: Any) -> None:
                  "Left: modes captured on the 25-mode grid after the same number of steps, by batch, lr fixed / ∝ √B "
                  "and OT-GAN (mean ± std over seeds), with BigGAN's Table 1 beside it (ImageNet scale, IS/FID, not "
                  "comparable in absolute terms). Right: the measured gradient noise scale of D and G at the end of "
-                 "training; batches above it are predicted to waste samples.")
+                 "training (lr fixed); batches above it are predicted to waste samples. A value of 10⁹ marks an "
+                 "unmeasurable signal: the unbiased |G|² came out ≤ 0, i.e. the noise scale exceeds the examples used.")
 
     rows = outcomes[0].data["dirac"]
     fig, ax = plt.subplots(figsize=(5, 3.6))
