@@ -107,6 +107,7 @@ def known(seed: int, gain: float = 0.0, speed: float = 0.0, ot: float = 0.0, sna
 
     final = arms(0.0)
     early = {f"{k}@0.75": v for k, v in arms(drift).items()} if drift is not None else {}
+    early |= {"acc.cls-t0@0.75": acc0, "acc.cls-t16@0.75": acc0} if drift is not None else {}
     return Outcome({**final, **early, "budget_steps": 1000.0, "reached.gan-B1024-fixed": reached,
                     "dirac_max_error": dirac, "acc.cls-t0": acc0, "acc.cls-t16": acc0})
 
