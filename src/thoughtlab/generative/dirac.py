@@ -8,8 +8,8 @@ the data is a point mass at 0, the generator outputs θ, the discriminator is D(
 The discriminator ascends L in ψ, the generator descends it in θ, both with step h.  Near the
 equilibrium (0, 0) the updates are linear with a = h f′(0):
 
-* simultaneous:  θ′ = θ − a ψ,  ψ′ = ψ + a θ;  eigenvalues 1 ± i a, so |λ| = √(1 + a²) > 1 (Lemma 2.3:
-  it spirals outwards);
+* simultaneous:  θ′ = θ − a ψ,  ψ′ = ψ + a θ;  eigenvalues 1 ± i a, so |λ| = √(1 + a²) > 1 (it spirals
+  outwards);
 * alternating (D first, G against the new D):  ψ′ = ψ + a θ,  θ′ = θ − a ψ′; det = 1, trace 2 − a²,
   so |λ| = 1 for a < 2 (it circles forever).
 

@@ -15,7 +15,7 @@ The distance returned is W_c = ⟨P, C⟩ with the plan held constant when diffe
 envelope theorem: the gradient flows through the cost only), which keeps memory at one n × m
 matrix instead of the unrolled iterations.
 
-OT-GAN (Salimans, Zhang, Radford & Metaxas 2018, "Improving GANs Using Optimal Transport", eq. 5)
+OT-GAN (Salimans, Zhang, Radford & Metaxas 2018, "Improving GANs Using Optimal Transport", §3)
 compares two independent real batches X, X′ and two generated batches Y, Y′ with
 
     D²_MED = W(X,Y) + W(X,Y′) + W(X′,Y) + W(X′,Y′) − 2 W(X,X′) − 2 W(Y,Y′),
@@ -145,7 +145,7 @@ def cosine_cost(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
 def minibatch_energy_distance(x: torch.Tensor, x2: torch.Tensor, y: torch.Tensor, y2: torch.Tensor,
                               features: Callable[[torch.Tensor], torch.Tensor], eps: float = 0.05,
                               iterations: int = 100) -> torch.Tensor:
-    """OT-GAN's D²_MED (eq. 5) between real batches x, x2 and generated batches y, y2.
+    """OT-GAN's D²_MED between real batches x, x2 and generated batches y, y2.
 
     ``features`` is the critic v; the cost is :func:`cosine_cost` in its output space.  The
     generator minimises the result; the critic maximises it.

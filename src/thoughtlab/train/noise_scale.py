@@ -1,10 +1,10 @@
 """The simple gradient noise scale B_simple = tr(Σ) / |G|² from per-example gradients.
 
-McCandlish, Kaplan, Amodei et al. (2018), "An Empirical Model of Large-Batch Training", eq. 2.8:
+McCandlish, Kaplan, Amodei et al. (2018), "An Empirical Model of Large-Batch Training", §2.2:
 with per-example gradients g_i of a loss, G = E[g_i] the true gradient and Σ = Cov[g_i] their
 covariance, the simple noise scale ``B_simple = tr(Σ) / |G|²`` predicts the *critical batch size*
 below which a larger batch cuts the number of steps almost proportionally, and above which it
-mostly wastes samples (§2.2, eq. 2.7: the optimal step improves by ΔL_max / (1 + B_noise / B)).
+mostly wastes samples (the best step improves the loss by ΔL_max / (1 + B_noise / B)).
 
 From one batch of n examples the two terms are estimated without bias:
 
