@@ -1,0 +1,415 @@
+"""Study ``gan-batch-size``: batch size, optimal-transport GANs and stale parameters (c29, c30).
+
+Odena (2019, "Open Questions about GANs", Distill, Problem 6): there is "some evidence that increasing
+minibatch size improves quantitative results and reduces training time" (BigGAN), OT-GAN "need[s] a large
+batch size", and "GANs seem to actually benefit from training on past parameter snapshots" — so does
+asynchronous SGD (stale parameters) interact with GAN training in a special way?
+
+On the 25-mode grid (PacGAN/VEEGAN spec, :mod:`thoughtlab.generative.synthetic.mog`), per seed:
+
+1. **c29, batch sweep.** The alternating non-saturating GAN at each batch B with the learning rate fixed
+   and with lr ∝ √B (equal at the reference batch); modes captured / % high quality / reverse KL on 2,500
+   samples along training, steps- and samples-to-criterion (≥ 24 modes and ≥ 90 % HQ), collapse, and the
+   gradient noise scale B_simple of D and G (McCandlish et al. 2018) as the predicted critical batch.
+2. **c29, OT-GAN** (mini-batch energy distance, Sinkhorn, cosine cost in a learned critic) at several B.
+3. **c30, Dirac-GAN**: predicted (companion matrix) vs simulated growth per step for staleness τ.
+4. **c30, staleness on the grid**: the generator steps against the discriminator of τ updates ago, plain
+   and with the snapshot methods (Chekhov mixture, replay, historical averaging; EMA generator evaluated
+   from the plain run); the control is the same staleness on a classifier of the same data.
+
+Metric keys: ``<metric>.<arm>`` with ``@0.25/@0.5/@0.75`` along the budget; arms ``gan-B<B>-<fixed|sqrt>``,
+``ot-B<B>``, ``stale-t<τ>-<method>`` (``plain``, ``chekhov``, ``replay``, ``history``, ``ema``) and
+``cls-t<τ>``.  Reverse KL is undefined without a high-quality sample; it is then scored log 25, the KL of
+a point mass, its worst value.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from thoughtlab.generative import THOUGHT
+from thoughtlab.generative import batch_training as bt
+from thoughtlab.generative.batch_size_figures import plot
+from thoughtlab.generative.dirac import growth_table
+from thoughtlab.generative.models.gan import sample
+from thoughtlab.generative.synthetic.mog import EVAL_SAMPLES, coverage, grid
+from thoughtlab.stats import Interval, exact, mean_ci
+from thoughtlab.study import Claim, Control, Outcome, RunContext, Study
+from thoughtlab.stats import child_seed
+from thoughtlab.train import EMA, Hook, TrainState, train
+
+CURVE = (0.25, 0.5, 0.75)
+MODES, MIN_MODES, MIN_HQ = 25, 24, 90.0  # the criterion: ≥ 24/25 modes and ≥ 90 % HQ on 2,500 samples
+BIGGAN_TABLE1 = (  # Brock et al. 2019, Table 1 rows 1-4 (ImageNet 128², recalled [R] in the research notes)
+    {"batch": 256, "fid": 18.65, "is": 52.52}, {"batch": 512, "fid": 15.30, "is": 58.77},
+    {"batch": 1024, "fid": 14.88, "is": 63.03}, {"batch": 2048, "fid": 12.39, "is": 76.85})
+
+
+@dataclass(frozen=True)
+class Config:
+    """One scale.  ``batches``: the GAN sweep; ``reference_batch``: where both lr rules meet and the batch of
+    the staleness runs; ``evals``: evaluation points (k/evals of the budget) for steps-to-criterion."""
+
+    steps: int = 800
+    batches: tuple[int, ...] = (16, 64, 256, 1024)
+    reference_batch: int = 64
+    lr: float = 1e-3
+    ot_batches: tuple[int, ...] = (16, 64, 256)
+    ot_steps: int = 400
+    ot_eps: float = 0.1
+    ot_iterations: int = 10
+    taus: tuple[int, ...] = (0, 4, 16)
+    classifier_steps: int = 400
+    dirac_taus: tuple[int, ...] = (0, 1, 2, 4, 8)
+    dirac_h: float = 0.5
+    dirac_steps: int = 600
+    noise_examples: int = 1024
+    evals: int = 8
+    data_size: int = 100_000
+    nets: bt.Nets = field(default_factory=bt.Nets)
+    snapshots: bt.Snapshots = field(default_factory=bt.Snapshots)
+
+
+def lr_for(cfg: Config, batch: int, rule: str) -> float:
+    """The fixed learning rate, or lr·√(B / reference batch)."""
+    return cfg.lr * (math.sqrt(batch / cfg.reference_batch) if rule == "sqrt" else 1.0)
+
+
+def scores(mixture, g: torch.nn.Module, seed: int) -> tuple[float, float, float]:
+    """(modes, % HQ, reverse KL with log K for "no HQ sample") of 2,500 samples; a non-finite G scores worst."""
+    x = sample(g, EVAL_SAMPLES, seed).numpy()
+    if not np.isfinite(x).all():
+        return 0.0, 0.0, math.log(mixture.k)
+    c = coverage(mixture, x)
+    return float(c.modes), c.hq_percent, c.reverse_kl if math.isfinite(c.reverse_kl) else math.log(mixture.k)
+
+
+def evaluate_curve(cfg: Config, mixture, seed: int, samples_per_step: int, steps: int) -> tuple[Hook, dict[str, list]]:
+    """A hook scoring G and its EMA at k/evals of the budget of ``steps``; the curve it fills."""
+    curve: dict[str, list] = {"step": [], "g": [], "ema": [], "budget": steps}
+    due = [round(k * steps / cfg.evals) for k in range(1, cfg.evals + 1)]
+
+    def fn(state: TrainState) -> dict[str, float]:
+        curve["step"].append(state.step)
+        curve["g"].append(scores(mixture, state.models["g"], child_seed(seed, "eval")))
+        curve["ema"].append(scores(mixture, state.emas["g"].module, child_seed(seed, "eval")))
+        return {"modes": curve["g"][-1][0]}
+
+    curve["samples_per_step"] = samples_per_step
+    return Hook(due, fn), curve
+
+
+def arm_metrics(cfg: Config, name: str, curve: dict[str, list], which: str = "g") -> dict[str, float]:
+    """Learning-curve metrics, steps/samples to criterion (censored: budget + one interval) and collapse."""
+    points = curve[which]
+    out: dict[str, float] = {}
+    for fraction in (*CURVE, 1.0):
+        modes, hq, rkl = points[round(fraction * cfg.evals) - 1]
+        suffix = "" if fraction == 1.0 else f"@{fraction}"
+        out |= {f"modes.{name}{suffix}": modes, f"hq.{name}{suffix}": hq, f"rkl.{name}{suffix}": rkl}
+    reached = [s for s, (m, h, _) in zip(curve["step"], points) if m >= MIN_MODES and h >= MIN_HQ]
+    steps = reached[0] if reached else curve["budget"] + curve["budget"] // cfg.evals
+    best = max(m for m, _, _ in points)
+    return out | {f"reached.{name}": float(bool(reached)), f"steps_to_criterion.{name}": float(steps),
+                  f"samples_to_criterion.{name}": float(steps * curve["samples_per_step"]),
+                  f"collapsed.{name}": float(points[-1][0] < best / 2)}
+
+
+def noise_hook(cfg: Config, data: torch.Tensor, seed: int, log: list) -> Hook:
+    """B_simple terms of D and G at the curve's fractions, from ``noise_examples`` fresh examples."""
+    due = [round(f * cfg.steps) for f in (*CURVE, 1.0)]
+
+    def fn(state: TrainState) -> None:
+        gen = torch.Generator().manual_seed(child_seed(seed, "noise", state.step))
+        real = data[torch.randint(len(data), (cfg.noise_examples,), generator=gen)]
+        z = torch.randn(cfg.noise_examples, cfg.nets.z_dim, generator=gen)
+        log.append({"step": state.step, **bt.gan_noise_scales(state.models["g"], state.models["d"], real, z)})
+
+    return Hook(due, fn)
+
+
+def run_gan(cfg: Config, ctx: RunContext, data: torch.Tensor, mixture, name: str, batch: int, lr: float,
+            tau: int = 0, method: str = "plain", noise: list | None = None) -> dict[str, list]:
+    """Train one stale-GAN arm (τ = 0, plain: the ordinary GAN); its evaluation curve."""
+    seed = child_seed(ctx.seed, name)
+    g, d = bt.build_gan(cfg.nets, child_seed(ctx.seed, "init"))  # same initial weights in every arm
+    recipe = bt.StaleGanRecipe(data, batch, tau, method, cfg.snapshots, cfg.nets.z_dim, seed, g, d)
+    state = recipe.state(g, d, lr, {"arm": name, "seed": ctx.seed, "steps": cfg.steps})
+    hook, curve = evaluate_curve(cfg, mixture, ctx.seed, batch, cfg.steps)
+    hooks = [hook] + ([noise_hook(cfg, data, ctx.seed, noise)] if noise is not None else [])
+    train(recipe, state, cfg.steps, hooks=hooks, progress=False)
+    return curve
+
+
+def run_ot(cfg: Config, ctx: RunContext, data: torch.Tensor, mixture, batch: int) -> dict[str, list]:
+    name = f"ot-B{batch}"
+    g, _ = bt.build_gan(cfg.nets, child_seed(ctx.seed, "init"))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(child_seed(ctx.seed, "critic"))
+        critic = bt.Critic(cfg.nets)
+    recipe = bt.OTGanRecipe(data, batch, cfg.nets.z_dim, cfg.ot_eps, cfg.ot_iterations, child_seed(ctx.seed, name))
+    state = TrainState({"arm": name}, models={"g": g, "d": critic},
+                       optimizers={"g": bt.adam(g, cfg.lr), "d": bt.adam(critic, cfg.lr)},
+                       emas={"g": EMA(g, cfg.snapshots.ema_decay)}, generators={"noise": recipe.noise})
+    hook, curve = evaluate_curve(cfg, mixture, ctx.seed, 2 * batch, cfg.ot_steps)
+    train(recipe, state, cfg.ot_steps, hooks=[hook], progress=False)
+    return curve
+
+
+def run_classifier(cfg: Config, ctx: RunContext, data: torch.Tensor, labels: torch.Tensor, test: tuple,
+                   tau: int) -> dict[str, float]:
+    """Accuracy (%) of the stale classifier along its budget."""
+    model = bt.classifier(cfg.nets, MODES, child_seed(ctx.seed, "init"))
+    recipe = bt.StaleClassifierRecipe(data, labels, cfg.reference_batch, tau, child_seed(ctx.seed, f"cls{tau}"), model)
+    state = TrainState({"tau": tau}, models={"c": model}, optimizers={"c": bt.adam(model, cfg.lr)},
+                       generators={"noise": recipe.noise}, objects={"queue": recipe.queue})
+    out: dict[str, float] = {}
+
+    def fn(s: TrainState) -> None:
+        with torch.no_grad():
+            acc = 100.0 * float((model(test[0]).argmax(1) == test[1]).float().mean())
+        fraction = s.step / cfg.classifier_steps
+        out[f"acc.cls-t{tau}" + ("" if fraction == 1.0 else f"@{fraction:g}")] = acc
+
+    train(recipe, state, cfg.classifier_steps, hooks=[Hook([round(f * cfg.classifier_steps) for f in (*CURVE, 1.0)], fn)],
+          progress=False)
+    return out
+
+
+def run(cfg: Config, ctx: RunContext) -> Outcome:
+    mixture = grid()
+    x, labels = mixture.sample(cfg.data_size, child_seed(ctx.seed, "data"))
+    data = torch.from_numpy(x)
+    metrics: dict[str, float] = {"budget_steps": float(cfg.steps)}
+    data_out: dict[str, Any] = {"noise": {}, "curves": {}, "biggan": BIGGAN_TABLE1}
+    arms = [(b, rule) for b in cfg.batches for rule in ("fixed", "sqrt") if not (rule == "sqrt" and b == cfg.reference_batch)]
+    for batch, rule in ctx.progress(arms, desc="batch sweep"):
+        name, noise = f"gan-B{batch}-{rule}", ([] if rule == "fixed" else None)
+        curve = run_gan(cfg, ctx, data, mixture, name, batch, lr_for(cfg, batch, rule), noise=noise)
+        metrics |= arm_metrics(cfg, name, curve)
+        data_out["curves"][name] = curve
+        if noise is not None:
+            data_out["noise"][name] = noise
+            metrics |= noise_metrics(name, noise)
+        if batch == cfg.reference_batch:
+            metrics |= arm_metrics(cfg, "stale-t0-plain", curve) | arm_metrics(cfg, "stale-t0-ema", curve, "ema")
+    for batch in ctx.progress(cfg.ot_batches, desc="OT-GAN"):
+        curve = run_ot(cfg, ctx, data, mixture, batch)
+        metrics |= arm_metrics(cfg, f"ot-B{batch}", curve)
+        data_out["curves"][f"ot-B{batch}"] = curve
+    stale = [(t, m) for t in cfg.taus for m in bt.METHODS if (t, m) != (0, "plain")]
+    for tau, method in ctx.progress(stale, desc="staleness"):
+        name = f"stale-t{tau}-{method}"
+        curve = run_gan(cfg, ctx, data, mixture, name, cfg.reference_batch, cfg.lr, tau, method)
+        metrics |= arm_metrics(cfg, name, curve)
+        if method == "plain":
+            metrics |= arm_metrics(cfg, f"stale-t{tau}-ema", curve, "ema")
+    labels_t = torch.from_numpy(labels)
+    tx, tl = mixture.sample(EVAL_SAMPLES, child_seed(ctx.seed, "test"))
+    for tau in cfg.taus:
+        metrics |= run_classifier(cfg, ctx, data, labels_t, (torch.from_numpy(tx), torch.from_numpy(tl)), tau)
+    dirac = growth_table(cfg.dirac_h, cfg.dirac_taus, cfg.dirac_steps)
+    metrics["dirac_max_error"] = max(abs(r["measured"] - r["predicted"]) for r in dirac)
+    data_out["dirac"] = dirac
+    return Outcome(metrics=metrics, data=data_out)
+
+
+def noise_metrics(name: str, log: list[dict[str, float]]) -> dict[str, float]:
+    """log10 B_simple of D and G at each point; an unmeasurable |G|² (≤ 0) is capped at 10⁹."""
+    out = {}
+    for row, fraction in zip(log, (*CURVE, 1.0)):
+        suffix = "" if fraction == 1.0 else f"@{fraction}"
+        for player in ("d", "g"):
+            b = row[f"{player}_trace"] / row[f"{player}_grad_sq"] if row[f"{player}_grad_sq"] > 0 else 1e9
+            out[f"log10_bsimple_{player}.{name}{suffix}"] = math.log10(min(max(b, 1e-9), 1e9))
+    return out
+
+
+# --- claims --------------------------------------------------------------------------------------
+
+Views = Sequence[Mapping[str, Any]]  # the claims read batch and τ sets from the view keys, not from a scale
+
+
+def keys(view: Mapping[str, Any], prefix: str) -> list[str]:
+    return [k for k in view if k.startswith(prefix)]
+
+
+def batch_arm(view: Mapping[str, Any], kind: str, rule: str, largest: bool) -> str:
+    """The arm of the smallest or largest batch of a sweep present in the view."""
+    tail = f"-{rule}" if rule else ""
+    batches = sorted(int(k.split("-B")[1].split("-")[0]) for k in keys(view, f"modes.{kind}-B") if k.endswith(tail))
+    return f"{kind}-B{batches[-1 if largest else 0]}{tail}"
+
+
+def batch_gain(views: Views, rule: str) -> Interval:
+    return mean_ci([v[f"modes.{batch_arm(v, 'gan', rule, True)}"] - v[f"modes.{batch_arm(v, 'gan', rule, False)}"]
+                    for v in views])
+
+
+def batch_gain_fixed(views: Views) -> Interval:
+    return batch_gain(views, "fixed")
+
+
+def batch_gain_sqrt(views: Views) -> Interval:
+    return batch_gain(views, "sqrt")
+
+
+def batch_speedup(views: Views) -> Interval:
+    """(steps-to-criterion at the smallest − at the largest batch) / budget, lr fixed."""
+    return mean_ci([(v[f"steps_to_criterion.{batch_arm(v, 'gan', 'fixed', False)}"]
+                     - v[f"steps_to_criterion.{batch_arm(v, 'gan', 'fixed', True)}"]) / v["budget_steps"] for v in views])
+
+
+def ot_needs_batch(views: Views) -> Interval:
+    """[OT(largest B) − OT(smallest B)] − [GAN − GAN at the same two batches, lr fixed], modes."""
+    def gain(v: Mapping[str, Any]) -> float:
+        small, large = batch_arm(v, "ot", "", False), batch_arm(v, "ot", "", True)
+        return (v[f"modes.{large}"] - v[f"modes.{small}"]
+                - v[f"modes.gan-{large[3:]}-fixed"] + v[f"modes.gan-{small[3:]}-fixed"])
+    return mean_ci([gain(v) for v in views])
+
+
+def dirac_error(views: Views) -> Interval:
+    return exact(max(v["dirac_max_error"] for v in views), "largest |measured − predicted| growth per step")
+
+
+def snapshot_gain(method: str):
+    def effect(views: Views) -> Interval:
+        return mean_ci([v[f"modes.stale-t0-{method}"] - v["modes.stale-t0-plain"] for v in views])
+    effect.__qualname__ = effect.__name__ = f"snapshot_gain_{method}"
+    return effect
+
+
+def largest_tau(view: Mapping[str, Any]) -> int:
+    return max(int(k.split("-t")[1].split("-")[0]) for k in keys(view, "modes.stale-t"))
+
+
+def staleness_contrast(views: Views) -> Interval:
+    """GAN quality lost at the largest τ (modes/25) − classifier quality lost (accuracy above chance)."""
+    def lost(v: Mapping[str, Any]) -> float:
+        t = largest_tau(v)
+        gan = (v["modes.stale-t0-plain"] - v[f"modes.stale-t{t}-plain"]) / MODES
+        chance = 100.0 / MODES
+        cls = (v["acc.cls-t0"] - v[f"acc.cls-t{t}"]) / (100.0 - chance)
+        return gan - cls
+    return mean_ci([lost(v) for v in views])
+
+
+def gan_learns(views: Views) -> bool:
+    return all(v["modes.stale-t0-plain"] >= 15 for v in views)
+
+
+def classifier_learns(views: Views) -> bool:
+    return all(v["acc.cls-t0"] >= 90.0 for v in views)
+
+
+def largest_batch_reaches(views: Views) -> bool:
+    return all(v[f"reached.{batch_arm(v, 'gan', 'fixed', True)}"] == 1.0 for v in views)
+
+
+def ot_learns(views: Views) -> bool:
+    return all(v[f"modes.{batch_arm(v, 'ot', '', True)}"] >= 10 for v in views)
+
+
+GAN_LEARNS = Control("the GAN learns the grid", "≥ 15 of 25 modes at the reference batch, lr fixed, τ = 0, every seed",
+                     gan_learns)
+CLS_LEARNS = Control("the classifier learns", "≥ 90 % accuracy at τ = 0, every seed", classifier_learns)
+REACHES = Control("the criterion is reachable in the budget", "the largest batch reaches ≥ 24 modes and ≥ 90 % HQ "
+                  "in every seed (else steps-to-criterion are censored)", largest_batch_reaches)
+OT_LEARNS = Control("OT-GAN learns", "≥ 10 modes at its largest batch, every seed", ot_learns)
+MODE_MARGIN = ("2 modes (8 % of the 25) is the smallest gain counted as an improvement: a mode is captured by a "
+               "single high-quality sample among 2,500, so counts of one run are expected to wobble by a mode or so")
+
+CLAIMS = (
+    Claim(
+        id="larger-batch-better", ledger=("c29",),
+        statement="Increasing minibatch size improves quantitative results (BigGAN: IS 52.5 → 76.9 from batch 256 to 2,048).",
+        criterion="Modes captured (of 25, on 2,500 samples) at the largest minus the smallest batch of the sweep, lr fixed "
+                  "(BigGAN's protocol), same steps, paired by seed, Student-t 95 % CI: supported if it lies above +2 "
+                  "modes, refuted if below +2 (and plateaued). " + MODE_MARGIN + ".",
+        effect=batch_gain_fixed, effect_name="modes(largest B) − modes(smallest B), lr fixed",
+        support=2.0, refute=2.0, controls=(GAN_LEARNS,)),
+    Claim(
+        id="larger-batch-better-sqrt-lr", ledger=("c29",),
+        statement="Increasing minibatch size improves quantitative results — with the learning rate scaled ∝ √B.",
+        criterion="As larger-batch-better with lr = lr₀·√(B/B_ref) (the noise-preserving scaling): supported if the CI "
+                  "of the modes gained lies above +2, refuted if below +2 (and plateaued). " + MODE_MARGIN + ".",
+        effect=batch_gain_sqrt, effect_name="modes(largest B) − modes(smallest B), lr ∝ √B",
+        support=2.0, refute=2.0, controls=(GAN_LEARNS,)),
+    Claim(
+        id="larger-batch-faster", ledger=("c29",),
+        statement="Increasing minibatch size reduces training time (fewer iterations to a given quality).",
+        criterion="Steps to the criterion (≥ 24/25 modes and ≥ 90 % HQ, checked at eighths of the budget; censored runs "
+                  "count the budget plus one eighth) at the smallest minus the largest batch, lr fixed, as a fraction "
+                  "of the budget: supported if the CI lies above 0.125 (one evaluation interval), refuted if below it. "
+                  "Needs the largest batch to reach the criterion in every seed.",
+        effect=batch_speedup, effect_name="(steps(smallest B) − steps(largest B)) / budget",
+        support=0.125, refute=0.125, trained=False, controls=(REACHES,)),
+    Claim(
+        id="ot-gan-needs-large-batches", ledger=("c29",),
+        statement="OT-GAN needs a large batch size because it aligns batches of samples and training data.",
+        criterion="Modes gained by OT-GAN from its smallest to its largest batch minus the modes the standard GAN "
+                  "(lr fixed) gains between the same batches, paired by seed, t 95 % CI: supported if above +2, "
+                  "refuted if below +2 (and plateaued). " + MODE_MARGIN + ".",
+        effect=ot_needs_batch, effect_name="batch gain of OT-GAN − batch gain of the GAN (modes)",
+        support=2.0, refute=2.0, controls=(OT_LEARNS, GAN_LEARNS)),
+    Claim(
+        id="dirac-growth-predicted", ledger=("c30",), kind="check",
+        statement="With a delay τ in one player's parameters, the Dirac-GAN's growth rate is the spectral radius of "
+                  "a companion matrix (exact, comparable with simulation).",
+        criterion="The largest |measured − predicted| growth factor per step over τ ∈ {0, 1, 2, 4, 8}, simultaneous "
+                  "and alternating, h = 0.5, stays below 10⁻³ (the growth factors differ by ≥ 10⁻² between τ values).",
+        effect=dirac_error, effect_name="max |measured − predicted| growth per step",
+        direction="less", support=1e-3, refute=1e-3, trained=False),
+    *(Claim(
+        id=f"snapshots-help-{method}", ledger=("c30",),
+        statement="GANs seem to actually benefit from training on past parameter snapshots "
+                  f"({label}).",
+        criterion=f"Modes captured with {label} minus the plain GAN (τ = 0, reference batch, same seeds and "
+                  "initial weights), t 95 % CI over seeds: supported if above +2, refuted if below +2 (and "
+                  "plateaued). " + MODE_MARGIN + ".",
+        effect=snapshot_gain(method), effect_name=f"modes({method}) − modes(plain)",
+        support=2.0, refute=2.0, controls=(GAN_LEARNS,))
+      for method, label in (("chekhov", "G against a uniform mixture of the last 4 D snapshots, Chekhov GAN"),
+                            ("replay", "D on half replayed past fakes, SimGAN"),
+                            ("history", "historical averaging, Salimans et al. 2016"),
+                            ("ema", "an EMA of G's weights for evaluation, Yazici et al. 2019"))),
+    Claim(
+        id="async-helps-gans", ledger=("c30",),
+        statement="Asynchronous SGD (stale parameters) may interact with GAN training in a special, even helpful, way.",
+        criterion="Share of quality lost at the largest τ (GAN: modes/25 lost when G steps against a τ-old D; "
+                  "classifier: accuracy above chance lost when its gradient is τ updates old) GAN minus classifier, "
+                  "paired by seed, t 95 % CI: supported if it lies below −0.10 (the GAN loses at least 10 points of its "
+                  "quality less than the classifier, or gains), refuted if above 0 (it loses as much or more).",
+        effect=staleness_contrast, effect_name="quality lost by staleness: GAN − classifier (fraction)",
+        direction="less", support=-0.10, refute=0.0, controls=(GAN_LEARNS, CLS_LEARNS)),
+)
+
+SMOKE = Config(steps=16, batches=(8, 32), reference_batch=8, ot_batches=(8, 32), ot_steps=8, ot_iterations=3, taus=(0, 2),
+               classifier_steps=8, dirac_taus=(0, 2), dirac_steps=200, noise_examples=8, evals=4, data_size=2000,
+               nets=bt.Nets(width=16, depth=1))
+QUICK = Config()
+FULL = Config(steps=20_000, batches=(16, 32, 64, 128, 256, 512, 1024, 2048), reference_batch=64,
+              ot_batches=(32, 128, 512, 2048), ot_steps=20_000, ot_iterations=50, taus=(0, 1, 4, 16, 64), classifier_steps=5000,
+              dirac_steps=2000, nets=bt.Nets(width=128, depth=3), snapshots=bt.Snapshots(ema_decay=0.999))
+
+STUDY = Study(
+    id="gan-batch-size",
+    title="Batch size, OT-GANs and stale parameters on the 25-mode grid",
+    thought=THOUGHT,
+    summary="A batch sweep of a small GAN on the 25-Gaussian grid with lr fixed and ∝ √B (modes, % HQ, reverse KL, "
+            "steps to criterion, gradient noise scale), OT-GAN at several batches, the Dirac-GAN's exact growth "
+            "under staleness beside simulation, and generator steps against τ-old discriminators with four "
+            "snapshot methods, contrasted with the same staleness on a classifier.",
+    claims=CLAIMS,
+    scales={"smoke": SMOKE, "quick": QUICK, "full": FULL},
+    run=run,
+    plot=plot,
+    seeds={"smoke": 1, "quick": 5, "full": 5},
+)

@@ -1,0 +1,158 @@
+"""Study gan-batch-size: smoke end to end, helpers, and every decision rule on known inputs at its boundaries."""
+
+import math
+
+import pytest
+import torch
+
+from thoughtlab.generative import batch_size as bs
+from thoughtlab.generative.synthetic.mog import grid
+from thoughtlab.runs import LocalContext
+from thoughtlab.study import Outcome, verdicts
+
+IDS = ["larger-batch-better", "larger-batch-better-sqrt-lr", "larger-batch-faster", "ot-gan-needs-large-batches",
+       "dirac-growth-predicted", "snapshots-help-chekhov", "snapshots-help-replay", "snapshots-help-history",
+       "snapshots-help-ema", "async-helps-gans"]
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    ctx = LocalContext(seed=0, scale="smoke", run_dir=tmp_path_factory.mktemp("seed0"))
+    return bs.STUDY.run(bs.STUDY.config("smoke"), ctx)
+
+
+def test_smoke_end_to_end(smoke, figures):
+    cfg = bs.STUDY.config("smoke")
+    for key, value in smoke.metrics.items():
+        assert isinstance(value, float) and math.isfinite(value), key
+    for name in ("gan-B8-fixed", "gan-B32-sqrt", "ot-B32", "stale-t2-chekhov", "stale-t2-ema", "stale-t0-replay"):
+        assert 0 <= smoke.metrics[f"modes.{name}"] <= 25 and 0 <= smoke.metrics[f"hq.{name}@0.5"] <= 100
+        assert 0 <= smoke.metrics[f"rkl.{name}"] <= math.log(25) + 1e-9
+    assert {"log10_bsimple_d.gan-B8-fixed", "log10_bsimple_g.gan-B32-fixed@0.25", "acc.cls-t2@0.5"} <= set(smoke.metrics)
+    assert smoke.metrics["dirac_max_error"] < 1e-3
+    records = verdicts(bs.STUDY, [smoke])
+    assert [r["id"] for r in records] == IDS
+    assert all(r["ledger"] in (["c29"], ["c30"]) for r in records)
+    bs.STUDY.plot(cfg, [smoke, smoke], figures)
+    assert set(figures.saved) == {"batch_sweep", "dirac_growth", "staleness"}
+
+
+def test_one_arm_is_deterministic(tmp_path):
+    cfg = bs.STUDY.config("smoke")
+    ctx = LocalContext(seed=5, scale="smoke", run_dir=tmp_path)
+    data = torch.from_numpy(grid().sample(500, 0)[0])
+    runs = [bs.run_gan(cfg, ctx, data, grid(), "stale-t2-replay", 8, 1e-3, tau=2, method="replay") for _ in range(2)]
+    assert runs[0] == runs[1]
+
+
+def test_lr_rules():
+    cfg = bs.Config(lr=1e-3, reference_batch=64)
+    assert bs.lr_for(cfg, 256, "fixed") == 1e-3
+    assert bs.lr_for(cfg, 256, "sqrt") == pytest.approx(2e-3)
+    assert bs.lr_for(cfg, 64, "sqrt") == pytest.approx(1e-3)
+
+
+def test_steps_to_criterion_censoring_and_collapse():
+    cfg = bs.Config(steps=800, evals=4)
+    good, bad = (24.0, 91.0, 0.1), (10.0, 50.0, 1.0)
+    curve = {"step": [200, 400, 600, 800], "g": [bad, good, bad, (4.0, 10.0, 2.0)], "samples_per_step": 64,
+             "budget": 800}
+    m = bs.arm_metrics(cfg, "a", curve)
+    assert m["steps_to_criterion.a"] == 400 and m["samples_to_criterion.a"] == 400 * 64 and m["reached.a"] == 1.0
+    assert m["collapsed.a"] == 1.0  # 4 < 24 / 2
+    assert m["modes.a@0.5"] == 24.0 and m["modes.a"] == 4.0
+    never = {"step": [200, 400, 600, 800], "g": [bad, (23.0, 99.0, 0.0), (25.0, 89.9, 0.0), (13.0, 50.0, 1.0)],
+             "samples_per_step": 8, "budget": 800}
+    m = bs.arm_metrics(cfg, "b", never)
+    assert m["reached.b"] == 0.0 and m["steps_to_criterion.b"] == 800 + 200 and m["collapsed.b"] == 0.0
+
+
+def test_non_finite_generator_scores_worst():
+    g = torch.nn.Linear(8, 2)
+    with torch.no_grad():
+        g.weight.fill_(float("nan"))
+    g.z_dim = 8
+    assert bs.scores(grid(), g, 0) == (0.0, 0.0, math.log(25))
+
+
+def test_noise_metrics_cap_unmeasurable_signal():
+    log = [{"d_trace": 10.0, "d_grad_sq": 0.1, "g_trace": 1.0, "g_grad_sq": -1.0}] * 4
+    m = bs.noise_metrics("a", log)
+    assert m["log10_bsimple_d.a"] == pytest.approx(2.0) and m["log10_bsimple_g.a@0.25"] == pytest.approx(9.0)
+
+
+# --- decision rules ------------------------------------------------------------------------------
+
+def known(seed: int, gain: float = 0.0, speed: float = 0.0, ot: float = 0.0, snap: float = 0.0,
+          contrast: float = 0.0, reached: float = 1.0, base: float = 20.0, acc0: float = 99.0,
+          dirac: float = 1e-5, drift: float | None = None) -> Outcome:
+    """Metrics with the given effects; each seed adds ±0.5 of spread (seeds 0, 1, 2 → −0.5, 0, +0.5).
+
+    ``drift``: with a number, the curve also holds the point at 75 % of the budget, where every effect is
+    larger by ``drift`` (0: flat, plateaued; large: still changing); ``None``: no curve.
+    """
+    jitter = (seed - 1) * 0.5
+
+    def arms(shift: float) -> dict[str, float]:
+        g, sp, o, sn = gain + jitter + shift, speed + jitter / 100 + shift, ot + jitter + shift, snap + jitter + shift
+        lost_gan = contrast + jitter / 100 + shift  # classifier loses nothing: contrast = GAN's loss share
+        return {
+            "modes.gan-B16-fixed": base, "modes.gan-B1024-fixed": base + g, "modes.gan-B64-fixed": base,
+            "modes.gan-B16-sqrt": base, "modes.gan-B1024-sqrt": base + g, "modes.gan-B256-fixed": base,
+            "modes.ot-B16": base - 5, "modes.ot-B256": base - 5 + o,
+            "modes.stale-t0-plain": base, "modes.stale-t16-plain": base - 25 * lost_gan,
+            **{f"modes.stale-t0-{m}": base + sn for m in ("chekhov", "replay", "history", "ema")},
+            "steps_to_criterion.gan-B16-fixed": 500 + 1000 * sp, "steps_to_criterion.gan-B1024-fixed": 500.0,
+        }
+
+    final = arms(0.0)
+    early = {f"{k}@0.75": v for k, v in arms(drift).items()} if drift is not None else {}
+    early |= {"acc.cls-t0@0.75": acc0, "acc.cls-t16@0.75": acc0} if drift is not None else {}
+    return Outcome({**final, **early, "budget_steps": 1000.0, "reached.gan-B1024-fixed": reached,
+                    "dirac_max_error": dirac, "acc.cls-t0": acc0, "acc.cls-t16": acc0})
+
+
+def judged(**kw) -> dict[str, str]:
+    return {r["id"]: r["verdict"] for r in verdicts(bs.STUDY, [known(s, **kw) for s in range(3)])}
+
+
+def plateaued(**kw) -> dict[str, str]:
+    return judged(drift=0.0, **kw)
+
+
+@pytest.mark.parametrize(
+    "kw, claim, expected",
+    [
+        ({"gain": 4.0}, "larger-batch-better", "supported"),
+        ({"gain": 2.0}, "larger-batch-better", "inconclusive"),  # interval straddles the +2 threshold
+        ({"gain": 0.0}, "larger-batch-better", "refuted"),
+        ({"gain": 4.0, "base": 14.0}, "larger-batch-better", "inconclusive"),  # control: the GAN does not learn
+        ({"gain": 4.0}, "larger-batch-better-sqrt-lr", "supported"),
+        ({"gain": -3.0}, "larger-batch-better-sqrt-lr", "refuted"),
+        ({"speed": 0.3}, "larger-batch-faster", "supported"),
+        ({"speed": 0.125}, "larger-batch-faster", "inconclusive"),
+        ({"speed": 0.0}, "larger-batch-faster", "refuted"),
+        ({"speed": 0.3, "reached": 0.0}, "larger-batch-faster", "inconclusive"),  # censored: control fails
+        ({"ot": 5.0}, "ot-gan-needs-large-batches", "supported"),
+        ({"ot": 2.0}, "ot-gan-needs-large-batches", "inconclusive"),
+        ({"ot": -1.0}, "ot-gan-needs-large-batches", "refuted"),
+        ({}, "dirac-growth-predicted", "holds"),
+        ({"dirac": 1e-3}, "dirac-growth-predicted", "fails"),
+        ({"snap": 4.0}, "snapshots-help-chekhov", "supported"),
+        ({"snap": 2.0}, "snapshots-help-replay", "inconclusive"),
+        ({"snap": -1.0}, "snapshots-help-ema", "refuted"),
+        ({"contrast": -0.3}, "async-helps-gans", "supported"),
+        ({"contrast": -0.05}, "async-helps-gans", "inconclusive"),
+        ({"contrast": 0.3}, "async-helps-gans", "refuted"),
+        ({"contrast": -0.3, "acc0": 80.0}, "async-helps-gans", "inconclusive"),  # control: classifier does not learn
+    ],
+)
+def test_decision_rules_on_known_inputs(kw, claim, expected):
+    assert plateaued(**kw)[claim] == expected
+
+
+def test_refutation_needs_a_plateau():
+    verdict = judged(gain=0.0, drift=3.0)  # the gain fell by 3 modes in the last quarter: still changing
+    assert verdict["larger-batch-better"] == "inconclusive"
+    assert judged(gain=0.0)["larger-batch-better"] == "inconclusive"  # no curve: plateau unknown
+    assert plateaued(gain=0.0)["larger-batch-better"] == "refuted"
