@@ -31,6 +31,7 @@ import torch
 
 from thoughtlab.errors import UserError
 from thoughtlab.fileio import atomic_write_bytes
+from thoughtlab.study import VERDICTS
 from thoughtlab.train.progress import progress_bar
 from thoughtlab.train.scalars import append_jsonl
 
@@ -260,7 +261,6 @@ RESULT_KEYS = {"study": str, "scale": str, "seeds": list, "duration_s": (int, fl
                "metrics": dict, "figures": list}
 CLAIM_KEYS = {"id": str, "verdict": str, "statement": str, "criterion": str, "measures": list, "ledger": list,
               "kind": str, "effect_name": str, "effect": dict, "curve": list, "reason": str}
-VERDICTS = ("supported", "refuted", "inconclusive")
 
 
 def read_result(run_dir: Path) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import math
+import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -35,6 +36,7 @@ from thoughtlab.errors import UnknownName
 from thoughtlab.stats import Interval
 
 Verdict = Literal["supported", "refuted", "inconclusive", "holds", "fails"]
+VERDICTS: tuple[str, ...] = typing.get_args(Verdict)  # the last two are a check's
 SCALES: tuple[str, ...] = ("smoke", "quick", "full")
 FINAL = 1.0
 
