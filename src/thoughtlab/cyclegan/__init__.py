@@ -1,0 +1,10 @@
+"""Thought 3: CycleGAN (Zhu, Park, Isola, Efros, ICCV 2017, arXiv 1703.10593) and its one-to-many limit.
+
+Modules, top-down: ``networks`` (ResNet generator, PatchGAN discriminator), ``parts`` (LSGAN loss,
+image pool, learning-rate schedule), ``data`` (trainA/trainB folders), ``digits`` (the embedded
+unpaired digit task), ``recipe`` (the training step, checkpoints, resume), ``tools`` (translate,
+evaluate), ``toy`` and ``stochastic`` (one-to-many toys, noise-input and Augmented CycleGAN),
+``study`` (the ``cyclegan-diversity`` study), ``cli`` (``thoughtlab cyclegan …``).
+"""
+
+THOUGHT = "3. CycleGAN's cycle loss"
