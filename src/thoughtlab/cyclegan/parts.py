@@ -35,8 +35,8 @@ class ImagePool:
     generator, so a pool restored by :meth:`load_state_dict` continues exactly.
     """
 
-    def __init__(self, size: int, seed: int = 0):
-        self.size = size
+    def __init__(self, size: int, seed: int = 0, device: torch.device | str = "cpu"):
+        self.size, self.device = size, device
         self.images: list[torch.Tensor] = []
         self.generator = torch.Generator().manual_seed(seed)
 
@@ -62,7 +62,7 @@ class ImagePool:
         stored = torch.cat(self.images) if self.images else torch.empty(0)
         return {"size": self.size, "images": stored.cpu(), "generator": self.generator.get_state()}
 
-    def load_state_dict(self, state: dict[str, Any], device: torch.device | str = "cpu") -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         self.size = int(state["size"])
-        self.images = [img.unsqueeze(0).to(device) for img in state["images"]] if state["images"].numel() else []
+        self.images = [img.unsqueeze(0).to(self.device) for img in state["images"]] if state["images"].numel() else []
         self.generator.set_state(state["generator"])

@@ -11,7 +11,8 @@ D_A (``D_B``, judges A), as the reference names them.  One iteration:
 
 Adam (lr 2e-4, β = (0.5, 0.999)) for the two generators together and for the two discriminators
 together; the learning rate follows :func:`~thoughtlab.cyclegan.parts.lr_factor` by epoch.
-:func:`batch` depends only on (seed, step), so training resumed from a checkpoint continues exactly.
+:meth:`CycleGAN.batch` depends only on (seed, step); the training core's TrainState saves the rest, so
+training resumed from a checkpoint continues exactly.
 Under torchrun each process takes its slice of the global batch and gradients are averaged across
 processes before each optimiser step (what DistributedDataParallel does).
 """
@@ -33,7 +34,7 @@ from thoughtlab.cyclegan.data import Unpaired, crop_and_flip, to_model_range
 from thoughtlab.cyclegan.networks import NLayerDiscriminator, ResnetGenerator, init_weights
 from thoughtlab.cyclegan.parts import ImagePool, lr_factor, lsgan_loss
 from thoughtlab.errors import UserError
-from thoughtlab.train import distributed
+from thoughtlab.train import TrainState, distributed
 
 LOSS_NAMES = ("D_A", "G_A", "cycle_A", "idt_A", "D_B", "G_B", "cycle_B", "idt_B")
 
@@ -87,65 +88,19 @@ class Options:
         return dataclasses.asdict(self)
 
 
-@dataclass
-class Models:
-    """The four networks of CycleGAN, reference names."""
-
-    G_A: nn.Module
-    G_B: nn.Module
-    D_A: nn.Module
-    D_B: nn.Module
-
-    def generators(self) -> list[nn.Module]:
-        return [self.G_A, self.G_B]
-
-    def discriminators(self) -> list[nn.Module]:
-        return [self.D_A, self.D_B]
-
-    def state_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name).state_dict() for name in ("G_A", "G_B", "D_A", "D_B")}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        for name in ("G_A", "G_B", "D_A", "D_B"):
-            getattr(self, name).load_state_dict(state[name])
+MODEL_NAMES = ("G_A", "G_B", "D_A", "D_B")
 
 
-def build_models(opt: Options, input_nc: int, output_nc: int, device: torch.device | str = "cpu") -> Models:
-    """The four networks, N(0, 0.02)-initialised from a generator seeded by ``opt.seed``."""
+def build_models(opt: Options, input_nc: int, output_nc: int, device: torch.device | str = "cpu") -> dict[str, nn.Module]:
+    """The four networks (reference names), N(0, 0.02)-initialised from the global RNG seeded by ``opt.seed``."""
     torch.manual_seed(opt.seed)
-    models = Models(
-        ResnetGenerator(input_nc, output_nc, opt.ngf, opt.n_blocks),
-        ResnetGenerator(output_nc, input_nc, opt.ngf, opt.n_blocks),
-        NLayerDiscriminator(output_nc, opt.ndf, opt.n_layers_D),
-        NLayerDiscriminator(input_nc, opt.ndf, opt.n_layers_D),
-    )
-    for net in (models.G_A, models.G_B, models.D_A, models.D_B):
-        init_weights(net).to(device)
-    return models
-
-
-@dataclass
-class TrainState:
-    """Everything training changes: networks, two Adam optimisers, two image pools, the step."""
-
-    models: Models
-    opt_G: torch.optim.Optimizer
-    opt_D: torch.optim.Optimizer
-    pool_A: ImagePool
-    pool_B: ImagePool
-    step: int = 0
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"models": self.models.state_dict(), "opt_G": self.opt_G.state_dict(), "opt_D": self.opt_D.state_dict(),
-                "pool_A": self.pool_A.state_dict(), "pool_B": self.pool_B.state_dict(), "step": self.step}
-
-    def load_state_dict(self, state: dict[str, Any], device: torch.device | str = "cpu") -> None:
-        self.models.load_state_dict(state["models"])
-        self.opt_G.load_state_dict(state["opt_G"])
-        self.opt_D.load_state_dict(state["opt_D"])
-        self.pool_A.load_state_dict(state["pool_A"], device)
-        self.pool_B.load_state_dict(state["pool_B"], device)
-        self.step = int(state["step"])
+    models = {
+        "G_A": ResnetGenerator(input_nc, output_nc, opt.ngf, opt.n_blocks),
+        "G_B": ResnetGenerator(output_nc, input_nc, opt.ngf, opt.n_blocks),
+        "D_A": NLayerDiscriminator(output_nc, opt.ndf, opt.n_layers_D),
+        "D_B": NLayerDiscriminator(input_nc, opt.ndf, opt.n_layers_D),
+    }
+    return {name: init_weights(net).to(device) for name, net in models.items()}
 
 
 def child_seed(*keys: int) -> int:
@@ -154,17 +109,26 @@ def child_seed(*keys: int) -> int:
 
 
 def new_state(opt: Options, input_nc: int, output_nc: int, device: torch.device | str = "cpu") -> TrainState:
-    """Fresh networks, optimisers and pools; the identity loss needs A and B to have equal channel counts."""
+    """Fresh networks, two Adam optimisers, two image pools and an empty loss history (a core TrainState).
+
+    The identity loss feeds B images to G: A→B, so it needs A and B to have equal channel counts.
+    """
     if opt.lambda_identity > 0 and input_nc != output_nc:
         raise UserError(f"the identity loss feeds B images to G: A->B, but A has {input_nc} channel(s) and B "
                         f"{output_nc}; pass --lambda_identity 0 or give both domains the same channels")
     models = build_models(opt, input_nc, output_nc, device)
     betas = (opt.beta1, 0.999)
-    opt_G = torch.optim.Adam(itertools.chain(*(g.parameters() for g in models.generators())), lr=opt.lr, betas=betas)
-    opt_D = torch.optim.Adam(itertools.chain(*(d.parameters() for d in models.discriminators())), lr=opt.lr, betas=betas)
+    generators = itertools.chain(models["G_A"].parameters(), models["G_B"].parameters())
+    discriminators = itertools.chain(models["D_A"].parameters(), models["D_B"].parameters())
     rank = distributed.rank()
-    return TrainState(models, opt_G, opt_D, ImagePool(opt.pool_size, child_seed(opt.seed, 1, rank)),
-                      ImagePool(opt.pool_size, child_seed(opt.seed, 2, rank)))
+    return TrainState(
+        opt.to_dict(), models=models,
+        optimizers={"G": torch.optim.Adam(generators, lr=opt.lr, betas=betas),
+                    "D": torch.optim.Adam(discriminators, lr=opt.lr, betas=betas)},
+        objects={"pool_A": ImagePool(opt.pool_size, child_seed(opt.seed, 1, rank), device),
+                 "pool_B": ImagePool(opt.pool_size, child_seed(opt.seed, 2, rank), device)},
+        records={"losses": {name: [] for name in LOSS_NAMES}, "input_nc": input_nc, "output_nc": output_nc},
+    )
 
 
 def epoch_size(opt: Options, data: Unpaired) -> int:
@@ -176,22 +140,40 @@ def total_steps(opt: Options, data: Unpaired) -> int:
     return (opt.n_epochs + opt.n_epochs_decay) * epoch_size(opt, data)
 
 
-def batch(opt: Options, data: Unpaired, step: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The global batch of ``step``: A in a per-epoch seeded order, B drawn at random (unaligned), then crop/flip.
+class CycleGAN:
+    """The recipe the training core runs: ``batch(step)`` then ``step(state, batch)``."""
 
-    Depends only on (opt.seed, step): no state to save.
-    """
-    per_epoch = epoch_size(opt, data)
-    epoch, position = divmod(step, per_epoch)
-    n_a = len(data.train_a)
-    order = torch.randperm(n_a, generator=torch.Generator().manual_seed(child_seed(opt.seed, 10, epoch)))
-    idx_a = order[(position * opt.batch_size + torch.arange(opt.batch_size)) % n_a]
-    gen = torch.Generator().manual_seed(child_seed(opt.seed, 11, step))
-    idx_b = torch.randint(len(data.train_b), (opt.batch_size,), generator=gen)
-    flip = not opt.no_flip
-    real_a = crop_and_flip(data.train_a.images[idx_a], opt.crop_size, flip, gen)
-    real_b = crop_and_flip(data.train_b.images[idx_b], opt.crop_size, flip, gen)
-    return to_model_range(real_a), to_model_range(real_b)
+    def __init__(self, opt: Options, data: Unpaired):
+        self.opt, self.data = opt, data
+        self.per_epoch = epoch_size(opt, data)
+
+    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The global batch of ``step``: A in a per-epoch seeded order, B drawn at random (unaligned), crop/flip.
+
+        Depends only on (opt.seed, step): nothing to save.
+        """
+        opt, data = self.opt, self.data
+        epoch, position = divmod(step, self.per_epoch)
+        n_a = len(data.train_a)
+        order = torch.randperm(n_a, generator=torch.Generator().manual_seed(child_seed(opt.seed, 10, epoch)))
+        idx_a = order[(position * opt.batch_size + torch.arange(opt.batch_size)) % n_a]
+        gen = torch.Generator().manual_seed(child_seed(opt.seed, 11, step))
+        idx_b = torch.randint(len(data.train_b), (opt.batch_size,), generator=gen)
+        flip = not opt.no_flip
+        real_a = crop_and_flip(data.train_a.images[idx_a], opt.crop_size, flip, gen)
+        real_b = crop_and_flip(data.train_b.images[idx_b], opt.crop_size, flip, gen)
+        return to_model_range(real_a), to_model_range(real_b)
+
+    def step(self, state: TrainState, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, float]:
+        """One iteration on this process's slice of the global batch; the eight losses are also recorded."""
+        world, rank = distributed.world_size(), distributed.rank()
+        local = slice(rank * self.opt.batch_size // world, (rank + 1) * self.opt.batch_size // world)
+        device = next(state.models["G_A"].parameters()).device
+        real_a, real_b = (x[local].to(device) for x in batch)
+        losses = cyclegan_step(self.opt, state, real_a, real_b, state.step // self.per_epoch)
+        for name, value in losses.items():
+            state.records["losses"][name].append(value)
+        return losses
 
 
 def _set_requires_grad(nets: list[nn.Module], flag: bool) -> None:
@@ -216,37 +198,38 @@ def _l1(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return F.l1_loss(x, y)
 
 
-def step(opt: Options, state: TrainState, real_a: torch.Tensor, real_b: torch.Tensor, epoch: int) -> dict[str, float]:
-    """One CycleGAN iteration on this process's slice of the batch; returns the eight losses."""
-    m = state.models
+def cyclegan_step(opt: Options, state: TrainState, real_a: torch.Tensor, real_b: torch.Tensor,
+                  epoch: int) -> dict[str, float]:
+    """One CycleGAN iteration (steps 1–3 of the module docstring); returns the eight losses."""
+    m, opt_g, opt_d = state.models, state.optimizers["G"], state.optimizers["D"]
     factor = lr_factor(epoch, opt.n_epochs, opt.n_epochs_decay)
-    for group in (*state.opt_G.param_groups, *state.opt_D.param_groups):
+    for group in (*opt_g.param_groups, *opt_d.param_groups):
         group["lr"] = opt.lr * factor
-    fake_b = m.G_A(real_a)
-    rec_a = m.G_B(fake_b)
-    fake_a = m.G_B(real_b)
-    rec_b = m.G_A(fake_a)
+    fake_b = m["G_A"](real_a)
+    rec_a = m["G_B"](fake_b)
+    fake_a = m["G_B"](real_b)
+    rec_b = m["G_A"](fake_a)
+    generators, discriminators = [m["G_A"], m["G_B"]], [m["D_A"], m["D_B"]]
 
-    _set_requires_grad(m.discriminators(), False)
-    state.opt_G.zero_grad(set_to_none=True)
-    losses = {"G_A": lsgan_loss(m.D_A(fake_b), True), "G_B": lsgan_loss(m.D_B(fake_a), True),
+    _set_requires_grad(discriminators, False)
+    opt_g.zero_grad(set_to_none=True)
+    losses = {"G_A": lsgan_loss(m["D_A"](fake_b), True), "G_B": lsgan_loss(m["D_B"](fake_a), True),
               "cycle_A": _l1(rec_a, real_a) * opt.lambda_A, "cycle_B": _l1(rec_b, real_b) * opt.lambda_B}
     idt_a_weight = opt.lambda_identity * (opt.identity_lambda if opt.identity_lambda is not None else opt.lambda_B)
     idt_b_weight = opt.lambda_identity * (opt.identity_lambda if opt.identity_lambda is not None else opt.lambda_A)
     zero = real_a.new_zeros(())
-    losses["idt_A"] = _l1(m.G_A(real_b), real_b) * idt_a_weight if idt_a_weight > 0 else zero
-    losses["idt_B"] = _l1(m.G_B(real_a), real_a) * idt_b_weight if idt_b_weight > 0 else zero
+    losses["idt_A"] = _l1(m["G_A"](real_b), real_b) * idt_a_weight if idt_a_weight > 0 else zero
+    losses["idt_B"] = _l1(m["G_B"](real_a), real_a) * idt_b_weight if idt_b_weight > 0 else zero
     sum(losses.values()).backward()
-    _average_gradients(m.generators())
-    state.opt_G.step()
+    _average_gradients(generators)
+    opt_g.step()
 
-    _set_requires_grad(m.discriminators(), True)
-    state.opt_D.zero_grad(set_to_none=True)
-    pooled_b, pooled_a = state.pool_B.query(fake_b), state.pool_A.query(fake_a)
-    losses["D_A"] = 0.5 * (lsgan_loss(m.D_A(real_b), True) + lsgan_loss(m.D_A(pooled_b.detach()), False))
-    losses["D_B"] = 0.5 * (lsgan_loss(m.D_B(real_a), True) + lsgan_loss(m.D_B(pooled_a.detach()), False))
+    _set_requires_grad(discriminators, True)
+    opt_d.zero_grad(set_to_none=True)
+    pooled_b, pooled_a = state.objects["pool_B"].query(fake_b), state.objects["pool_A"].query(fake_a)
+    losses["D_A"] = 0.5 * (lsgan_loss(m["D_A"](real_b), True) + lsgan_loss(m["D_A"](pooled_b.detach()), False))
+    losses["D_B"] = 0.5 * (lsgan_loss(m["D_B"](real_a), True) + lsgan_loss(m["D_B"](pooled_a.detach()), False))
     (losses["D_A"] + losses["D_B"]).backward()
-    _average_gradients(m.discriminators())
-    state.opt_D.step()
-    state.step += 1
+    _average_gradients(discriminators)
+    opt_d.step()
     return {name: distributed.all_reduce_mean(losses[name].item()) for name in LOSS_NAMES}
