@@ -29,13 +29,13 @@ class ResnetBlock(nn.Module):
 
     def __init__(self, channels: int):
         super().__init__()
-        self.body = nn.Sequential(
+        self.conv_block = nn.Sequential(
             nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), _norm(channels), nn.ReLU(True),
             nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), _norm(channels),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.body(x)
+        return x + self.conv_block(x)
 
 
 class ResnetGenerator(nn.Module):
