@@ -107,16 +107,29 @@ def classifier_view(images: torch.Tensor) -> torch.Tensor:
     return grey[:, :, 2:30, 2:30]
 
 
+def tint_distance(images: torch.Tensor, tint: int = 0) -> torch.Tensor:
+    """Chromaticity distance of each image's mean ink colour to ``PALETTE[tint]`` (grey ink is ≈ 1 from orange).
+
+    ``images`` (N, 3, H, W) in [0, 1]; see :func:`nearest_tint` for the ink mask and chromaticity.
+    """
+    palette = torch.tensor(PALETTE[tint])
+    return (_ink_chroma(images) - palette / palette.max()).norm(dim=1)
+
+
+def _ink_chroma(images: torch.Tensor) -> torch.Tensor:
+    bright = images.amax(dim=1, keepdim=True)
+    mask = (bright > 0.25 * bright.amax(dim=(2, 3), keepdim=True).clamp_min(1e-6)).float()
+    mean = (images * mask).sum(dim=(2, 3)) / mask.sum(dim=(2, 3)).clamp_min(1.0)
+    return mean / mean.amax(dim=1, keepdim=True).clamp_min(1e-6)
+
+
 def nearest_tint(images: torch.Tensor, tints: int) -> torch.Tensor:
     """The palette index nearest (in chromaticity) to the mean colour of each image's ink (pixels > 25 % max).
 
     ``images`` (N, 3, H, W) in [0, 1].  Chromaticity = colour / its max channel, so the ink's
     brightness does not matter, only its hue.
     """
-    bright = images.amax(dim=1, keepdim=True)
-    mask = (bright > 0.25 * bright.amax(dim=(2, 3), keepdim=True).clamp_min(1e-6)).float()
-    mean = (images * mask).sum(dim=(2, 3)) / mask.sum(dim=(2, 3)).clamp_min(1.0)
-    chroma = mean / mean.amax(dim=1, keepdim=True).clamp_min(1e-6)
+    chroma = _ink_chroma(images)
     palette = torch.tensor(PALETTE[:tints])
     palette = palette / palette.amax(dim=1, keepdim=True)
     return torch.cdist(chroma, palette).argmin(dim=1)
