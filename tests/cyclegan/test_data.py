@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from thoughtlab.cyclegan.data import crop_and_flip, load_dataroot, load_domain, to_model_range, to_uint8
+from thoughtlab.cyclegan.data import crop_and_flip, load_dataroot, to_model_range, to_uint8
 from thoughtlab.cyclegan.digits import DigitTask, _halves, classifier_view, digit_task, nearest_tint
 from thoughtlab.errors import BadInput
 
