@@ -23,6 +23,7 @@ STUDY_MODULES: tuple[str, ...] = (
     "thoughtlab.cyclegan.study",
     "thoughtlab.csp.study",
     "thoughtlab.generative.gan_evaluation",
+    "thoughtlab.generative.distributions",
 )
 
 

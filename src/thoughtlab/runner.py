@@ -175,6 +175,8 @@ def execute(
     run_dir = runs_dir / study.id / run_id
     run_dir.mkdir(parents=True)
     (run_dir / ".pid").write_text(str(os.getpid()))
+    started = time.time()  # indexed before config.json exists: a run killed from here on is never lost
+    index.add(RunRow(run_id, study.id, scale, ",".join(map(str, seeds)), str(torch_device), "running", started, None, "", str(run_dir)))
     atomic_write_json(
         run_dir / CONFIG_NAME,
         {
@@ -191,12 +193,11 @@ def execute(
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         },
     )
-    started = time.time()
-    index.add(RunRow(run_id, study.id, scale, ",".join(map(str, seeds)), str(torch_device), "running", started, None, "", str(run_dir)))
     try:
         outcomes = run_seeds(study, scale, seeds, run_dir, torch_device)
         figures = FigureDir(run_dir / "figures")
         study.plot(config, outcomes, figures)
+        metrics = metric_table(outcomes)  # refuses undefined numbers, naming the metric
         claims = verdicts(study, outcomes)
         for record, claim in zip(claims, study.claims):
             record["criterion_commit"] = criterion_commit(claim)
@@ -216,7 +217,7 @@ def execute(
                 "git_commit": git_commit(),
                 "git_dirty": git_dirty(),
                 "claims": claims,
-                "metrics": metric_table(outcomes),
+                "metrics": metrics,
                 "figures": figures.saved,
                 "data": [o.data for o in outcomes],
             },

@@ -37,12 +37,8 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 def cmd_train(args: argparse.Namespace) -> None:
     """Train a detector (CSP by default) with a preset and/or a JSON config; see thoughtlab.csp.training."""
-    from thoughtlab.csp.training import (
-        load_config,
-        open_datasets,
-        seeded_detector,
-        train_detector,
-    )
+    from thoughtlab.csp.detectors import seeded_detector
+    from thoughtlab.csp.training import load_config, open_datasets, train_detector
     from thoughtlab.train import distributed
 
     cfg = load_config(args.config, args.preset)

@@ -19,7 +19,7 @@ import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
@@ -28,13 +28,12 @@ from torch import nn
 
 from thoughtlab.csp import evaluate as mr
 from thoughtlab.csp.decode import Detections
+from thoughtlab.csp.detectors import load_detector
 from thoughtlab.csp.model import normalize_images, pad_to_multiple
+from thoughtlab.csp.spec import DetectorSpec
 from thoughtlab.csp.training_data import ImageSet, read_image
 from thoughtlab.errors import BadInput
 from thoughtlab.fileio import atomic_write_bytes, atomic_write_json
-
-if TYPE_CHECKING:
-    from thoughtlab.csp.training import DetectorSpec
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 PREDICT_BATCH = 8
@@ -134,8 +133,6 @@ def detect_files(weights: str | Path, source: str | Path, out: str | Path, score
 
     ``aspect_ratio`` overrides the detector's saved width/height ratio (CSP: 0.41).  Returns the results list.
     """
-    from thoughtlab.csp.training import load_detector
-
     files = list_images(source)
     ids = image_ids(files, gt)
     overrides = {} if aspect_ratio is None else {"aspect_ratio": float(aspect_ratio)}

@@ -14,7 +14,8 @@ Accepted sources (:func:`load_source`):
   path of that spelling is read as a path).
 
 Float images must lie in [0, 1]; they are converted to uint8 by ``round(255·x)`` (policy ``"round"``,
-recorded) or refused (``"error"``).  Every ``np.load`` uses ``allow_pickle=False``.
+recorded), kept as float32 without quantisation (``"keep"``, for generator outputs evaluated in memory)
+or refused (``"error"``).  Every ``np.load`` uses ``allow_pickle=False``.
 """
 
 from __future__ import annotations
@@ -43,14 +44,15 @@ from thoughtlab.train import distributed
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 MIXED_POLICIES = ("error", "resize")
-FLOAT_POLICIES = ("round", "error")
+FLOAT_POLICIES = ("round", "error", "keep")
 GRAY_MODES = ("1", "L", "LA", "I", "I;16", "F")
 CACHE_ENV = "THOUGHTLAB_CACHE"
 
 
 @dataclass
 class Images:
-    """uint8 images (N, C, H, W) and a JSON-able record of where they came from and how they were converted."""
+    """Images (N, C, H, W), uint8 (float32 in [0, 1] under float policy "keep"), and a JSON-able record of
+    where they came from and how they were converted."""
 
     pixels: np.ndarray
     record: dict[str, Any] = field(default_factory=dict)
@@ -83,8 +85,8 @@ def to_nchw(arr: np.ndarray, name: str) -> np.ndarray:
                    "channels, nor features (N, d)")
 
 
-def to_uint8(arr: np.ndarray, name: str, float_policy: str = "round") -> tuple[np.ndarray, str]:
-    """uint8 pixels and the conversion applied ("none", "float [0,1] -> round(255x)", "integer cast")."""
+def to_pixels(arr: np.ndarray, name: str, float_policy: str = "round") -> tuple[np.ndarray, str]:
+    """uint8 pixels (float32 ones under ``"keep"``) and the conversion applied, e.g. "float [0,1] -> round(255x)"."""
     _policy(float_policy, "float policy", FLOAT_POLICIES)
     if arr.dtype == np.uint8:
         return arr, "none"
@@ -103,15 +105,17 @@ def to_uint8(arr: np.ndarray, name: str, float_policy: str = "round") -> tuple[n
     if low < 0 or high > 1:
         raise BadInput(f"{name}: float images must lie in [0, 1], got [{low:.3g}, {high:.3g}]; divide 0-255 data by "
                        "255 or map [-1, 1] by (x+1)/2")
+    if float_policy == "keep":
+        return arr.astype(np.float32), "float [0,1] kept as float32 (no quantisation)"
     return np.rint(arr * 255).astype(np.uint8), "float [0,1] -> uint8 by round(255x)"
 
 
 def images_from_array(data: Any, name: str = "array", float_policy: str = "round") -> Images:
-    """uint8 NCHW :class:`Images` from a numpy array or torch tensor of images."""
+    """NCHW :class:`Images` (uint8, or float32 under ``"keep"``) from a numpy array or torch tensor of images."""
     arr = data.detach().cpu().numpy() if torch.is_tensor(data) else np.asarray(data)
     if len(arr) == 0:
         raise BadInput(f"{name}: no images (empty array)")
-    pixels, conversion = to_uint8(to_nchw(arr, name), name, float_policy)
+    pixels, conversion = to_pixels(to_nchw(arr, name), name, float_policy)
     return Images(pixels, {"source": name, "n": len(pixels), "dtype": str(arr.dtype), "conversion": conversion})
 
 
@@ -287,13 +291,18 @@ def load_array_file(path: Path) -> np.ndarray | FidStats:
 def load_source(source: Any, *, mixed: str = "error", float_policy: str = "round", samples: int | None = None,
                 batch_size: int = 500) -> Images | Features | FidStats:
     """Images, precomputed :class:`Features` (2-D arrays) or :class:`FidStats` from a path, array or tensor,
-    or ``samples`` images from a generator ``file.py:function`` / ``package.module:function``.
+    or ``samples`` images from a generator: a callable ``sample(n)`` or ``file.py:function`` /
+    ``package.module:function``.
 
     An existing path always wins over the generator reading (a folder named ``a:b`` is a folder);
     ``samples`` is required for a generator and ignored for other sources.
     """
     if isinstance(source, (FidStats, Images, Features)):
         return source
+    if callable(source):
+        if samples is None:
+            raise BadInput("a generator source needs samples=N: how many images to draw from it")
+        return images_from_generator(source, samples, batch_size, float_policy)
     name = "array"
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
@@ -326,8 +335,9 @@ def default_cache_dir() -> Path:
 
 
 def content_hash(pixels: np.ndarray) -> str:
-    """sha256 of the uint8 pixels and their shape."""
-    digest = hashlib.sha256(str(pixels.shape).encode())
+    """sha256 of the pixels and their shape (and dtype, when not uint8)."""
+    key = pixels.shape if pixels.dtype == np.uint8 else (pixels.shape, str(pixels.dtype))
+    digest = hashlib.sha256(str(key).encode())
     digest.update(np.ascontiguousarray(pixels).tobytes())
     return digest.hexdigest()[:32]
 

@@ -11,7 +11,7 @@ check in :mod:`thoughtlab.train.ddp_check`.
 
 from thoughtlab.train import distributed
 from thoughtlab.train.checkpoint import load_checkpoint, save_checkpoint
-from thoughtlab.train.core import BatchOrder, Hook, Recipe, TrainState, at_fractions, periodic, train
+from thoughtlab.train.core import STATE_FORMAT, BatchOrder, Hook, Recipe, TrainState, at_fractions, periodic, train
 from thoughtlab.train.ema import EMA
 from thoughtlab.train.loop import FitResult, accuracy, fit, make_optimizer
 from thoughtlab.train.progress import progress_bar, show_progress
@@ -20,6 +20,7 @@ from thoughtlab.train.seed import pick_device, seed_everything
 
 __all__ = [
     "EMA",
+    "STATE_FORMAT",
     "BatchOrder",
     "FitResult",
     "Hook",

@@ -237,10 +237,11 @@ def train(recipe: Recipe, state: TrainState, steps: int, *, checkpoint: str | os
         for index in range(state.step, steps):
             scalars = recipe.step(state, recipe.batch(index))
             state.step = done = index + 1
-            if log_due(done, steps):
-                bar.set_postfix({k: f"{v:.4g}" for k, v in scalars.items()}, refresh=False)
-                if logger is not None:
-                    log_scalars(logger if main else None, done, {k: distributed.all_reduce_mean(v) for k, v in scalars.items()})
+            if log_due(done, steps):  # every rank takes part in the means, whether or not it logs
+                means = {name: distributed.all_reduce_mean(value) for name, value in scalars.items()}
+                log_scalars(logger if main else None, done, means)
+                if not bar.disable:
+                    bar.set_postfix({name: f"{value:.4g}" for name, value in means.items()}, refresh=False)
             for hook in hooks:
                 if hook.due(done, steps):
                     log_scalars(logger if main else None, done, hook.fn(state) or {})
