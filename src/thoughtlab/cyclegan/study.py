@@ -13,7 +13,8 @@ marginal coverage, and the noise test of Chu et al. (2017) inside the B→A→B 
 
 Not done here (left for later): the "digits → K tints" variant of the toy with convolutional
 noise-input and augmented models.  Every metric is also measured at 25/50/75 % of each budget
-(``key@f``).  Quick scale (about 6 min on 2 idle cores, 3 seeds in parallel): 32 px digits, ngf = ndf = 8,
+(``key@f``).  Quick scale (estimated 5–6 min on 2 idle cores with 3 seeds in parallel, from per-step
+timings; not yet measured on an idle machine): 32 px digits, ngf = ndf = 8,
 2 residual blocks, batch 8, 400 iterations at lr 5e-4 (2.5× the reference 2e-4, for the short budget; chosen
 after one 200-iteration trial of the cycle and GAN-only arms on seed 0, in which the cycle arm reached label
 accuracy 0.80 and GAN-only 0.14; the digit claims' thresholds were written before it); toy MLPs of width 64.
