@@ -185,10 +185,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_show)
 
     from thoughtlab.csp.cli import add_csp_commands
+    from thoughtlab.cyclegan.cli import add_cyclegan_commands
     from thoughtlab.metrics.cli import add_eval_commands
 
     add_eval_commands(sub)
     add_csp_commands(sub)
+    add_cyclegan_commands(sub)
     return parser
 
 

@@ -20,6 +20,7 @@ STUDY_MODULES: tuple[str, ...] = (
     "thoughtlab.collapse.linear_bottleneck",
     "thoughtlab.collapse.residual_depth",
     "thoughtlab.attention.study",
+    "thoughtlab.cyclegan.study",
     "thoughtlab.csp.study",
     "thoughtlab.generative.gan_evaluation",
     "thoughtlab.generative.distributions",
