@@ -3,7 +3,7 @@
 Rows: a bare PyTorch classifier loop (the peer), ``thoughtlab.train.fit`` (a recipe on the core
 ``thoughtlab.train.train``: seeded batch order, loss history, logging schedule, progress rule), ``fit``
 with an atomic checkpoint every 50 steps and an EMA; a bare two-network GAN loop (one D and one G Adam
-step per iteration, as ``generative/gan.py``) against the same GAN as ``GanRecipe`` on the core; and
+step per iteration, as ``generative/gan.py``) against the same GAN as the family's ``GanRecipe`` on the core; and
 ``thoughtlab.probe.Probe.measure`` against a plain forward pass.  Each pair does the same work (model,
 data, optimizers, steps); each group's rows run interleaved, and the ratio is of CPU seconds (one thread:
 this process's work, fair on a shared machine) to the group's peer.  The core's goal: <= 1.05x its bare loop.
@@ -23,12 +23,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from thoughtlab.data import load_dataset
-from thoughtlab.generative.gan import GanConfig, GanRecipe, build
+from thoughtlab.generative.gan import GanConfig, build
+from thoughtlab.generative.models.gan import GanRecipe, GanTraining, gan_state
 from thoughtlab.probe import Probe
-from thoughtlab.train import TrainState, fit, train
+from thoughtlab.train import fit, train
 from timing import interleaved
 
 GAN = GanConfig(z_dim=32, width=128, batch_size=64)
+TRAINING = GanTraining(loss="ns-bce", batch_size=GAN.batch_size, lr_g=GAN.lr, lr_d=GAN.lr, betas=(GAN.beta1, 0.999))
 
 
 def make_model(seed: int) -> nn.Module:
@@ -86,12 +88,10 @@ def bare_gan(x: torch.Tensor, steps: int) -> None:
 
 
 def core_gan(x: torch.Tensor, steps: int) -> None:
-    """The same GAN as ``GanRecipe`` on ``thoughtlab.train.train`` (logging its two losses every step)."""
+    """The same GAN as the family's ``GanRecipe`` on ``thoughtlab.train.train`` (logging its two losses every step)."""
     g, d = build(GAN, 0)
-    opt_g, opt_d = gan_optimizers(g, d)
-    recipe = GanRecipe(x, GAN, 0)
-    state = TrainState({}, models={"generator": g, "discriminator": d},
-                       optimizers={"generator": opt_g, "discriminator": opt_d}, generators={"noise": recipe.noise})
+    recipe = GanRecipe(x, GAN.z_dim, 1, TRAINING, 0)
+    state = gan_state(g, d, recipe, {})
     train(recipe, state, steps, logger=lambda step, **scalars: None, progress=False)
 
 

@@ -21,7 +21,7 @@ def test_gan_snapshots_are_saved_and_reproducible(tmp_path):
         assert sa == sb
         assert np.array_equal(gan.sample(ga, 8, 0), gan.sample(gb, 8, 0))
         x = torch.from_numpy(gan.sample(ga, 8, 1))
-        assert torch.equal(gan.judge(da)(x), gan.judge(db)(x))
+        assert torch.equal(gan.discriminator_judge(da)(x), gan.discriminator_judge(db)(x))
     first, last = gan.load_snapshot(paths_a[0])[1], gan.load_snapshot(paths_a[-1])[1]
     assert not np.array_equal(gan.sample(first, 8, 0), gan.sample(last, 8, 0))
     images = gan.sample(last, 8, 0)

@@ -51,6 +51,8 @@ def test_packing_groups_consecutive_samples():
 LOGIT_CASES = [  # (loss, real logit, fake logit, D loss, G loss)
     ("ns", 0.0, 0.0, 2 * math.log(2), math.log(2)),
     ("ns", 30.0, -30.0, 0.0, 30.0),
+    ("ns-bce", 0.0, 0.0, 2 * math.log(2), math.log(2)),
+    ("ns-bce", 30.0, -30.0, 0.0, 30.0),
     ("hinge", 2.0, -2.0, 0.0, 2.0),
     ("hinge", 0.0, 0.0, 2.0, 0.0),
     ("hinge", 0.5, 1.0, 2.5, -1.0),
@@ -177,3 +179,30 @@ def test_recipe_resumes_exactly(tmp_path):
 def test_bad_training_settings(cfg, match):
     with pytest.raises((BadInput, UnknownName), match=match):
         gan.train_gan(*tiny_pair(), ring_data(), cfg, steps=1, seed=0)
+
+
+def test_snapshots_are_saved_at_their_steps_and_not_again_on_resume(tmp_path):
+    cfg = gan.GanTraining(batch_size=8)
+    saved = []
+
+    def save(state):
+        saved.append(state.step)
+        return tmp_path / f"snap{state.step}.pt"
+
+    ckpt = tmp_path / "s.pt"
+    state = gan.train_gan(*tiny_pair(), ring_data(), cfg, steps=3, seed=0, snapshots=(0, 2, 5), save_snapshot=save,
+                          checkpoint=ckpt)
+    assert saved == [0, 2] and state.records["snapshots"] == [str(tmp_path / "snap0.pt"), str(tmp_path / "snap2.pt")]
+    resumed = gan.train_gan(*tiny_pair(), ring_data(), cfg, steps=6, seed=0, snapshots=(0, 2, 5), save_snapshot=save,
+                            checkpoint=ckpt)
+    assert saved == [0, 2, 5] and [p[-8:] for p in resumed.records["snapshots"]] == ["snap0.pt", "snap2.pt", "snap5.pt"]
+    with pytest.raises(BadInput, match="save_snapshot"):
+        gan.train_gan(*tiny_pair(), ring_data(), cfg, steps=1, seed=0, snapshots=(1,))
+
+
+def test_recipe_reports_both_losses():
+    logged = []
+    state = gan.train_gan(*tiny_pair(), ring_data(), gan.GanTraining(batch_size=8), steps=2, seed=0,
+                          logger=lambda step, **scalars: logged.append((step, sorted(scalars))), log_every=1)
+    assert state.step == 2 and logged == [(1, ["d_loss", "g_loss"]), (2, ["d_loss", "g_loss"])]
+

@@ -196,7 +196,8 @@ def skill_study(pools: df.Pools, ref: Reference, cfg: Config, ctx: RunContext) -
         fid = evaluate_sources(ref.features, images, metrics=["fid"], extractor=ref.extractor, float_policy="keep")
         fids.append(float(fid["fid"]["value"]))
         examples.append(df.to_uint8(images[:cfg.examples, 0]).tolist())
-    tournament = play_tournament([gan.sampler(g) for _, g, _ in snapshots], [gan.judge(d) for _, _, d in snapshots],
+    tournament = play_tournament([gan.sampler(g) for _, g, _ in snapshots],
+                                 [gan.discriminator_judge(d) for _, _, d in snapshots],
                                  real=torch.from_numpy(pools.reference), samples_per_match=cfg.samples_per_match,
                                  rounds=cfg.rounds, seed=ctx.seed, generator_names=[f"G{s}" for s in steps],
                                  discriminator_names=[f"D{s}" for s in steps])

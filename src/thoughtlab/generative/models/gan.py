@@ -13,6 +13,9 @@ Shared by the studies of thought 5 (trade-offs, distributions, batch size, beyon
   gives ``n`` logits.  Every discriminator here packs its input itself (``pack``).
 - Losses on logits: non-saturating (Goodfellow et al. 2014, §3), hinge (Lim & Ye 2017;
   Miyato et al. 2018, eq. 16), least squares with a=0, b=c=1 (Mao et al. 2017, eq. 2).
+  ``ns-bce`` is the non-saturating loss written with ``binary_cross_entropy_with_logits`` instead
+  of ``softplus``: the same values, gradients that differ in the last bits (~1e-9), kept so that
+  runs made with that form (the gan-evaluation study's small GAN) reproduce bit for bit.
 - Spectral norm (Miyato et al. 2018): every linear/conv weight of D divided by its largest
   singular value, estimated by one power iteration per training forward (torch's parametrisation).
 - R1 (Mescheder, Geiger & Nowozin 2018, eq. 9): (γ/2)·E_real ‖∇ₓ D(x)‖².
@@ -23,7 +26,7 @@ Tensors: vectors (B, d); images NCHW in [-1, 1] (``tanh`` output).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -35,7 +38,7 @@ from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 from thoughtlab.errors import BadInput, UnknownName
 from thoughtlab.train import EMA, Hook, TrainState, train
 
-LOSSES: tuple[str, ...] = ("ns", "hinge", "lsgan")
+LOSSES: tuple[str, ...] = ("ns", "ns-bce", "hinge", "lsgan")
 OUTPUTS: tuple[str, ...] = ("linear", "tanh")
 ACTIVATIONS: tuple[str, ...] = ("lrelu", "maxout")
 
@@ -205,6 +208,9 @@ def discriminator_loss(kind: str, real: torch.Tensor, fake: torch.Tensor) -> tor
     _check_loss(kind)
     if kind == "ns":
         return F.softplus(-real).mean() + F.softplus(fake).mean()
+    if kind == "ns-bce":
+        return (F.binary_cross_entropy_with_logits(real, torch.ones_like(real))
+                + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake)))
     if kind == "hinge":
         return F.relu(1 - real).mean() + F.relu(1 + fake).mean()
     return 0.5 * (real - 1).pow(2).mean() + 0.5 * fake.pow(2).mean()
@@ -215,6 +221,8 @@ def generator_loss(kind: str, fake: torch.Tensor) -> torch.Tensor:
     _check_loss(kind)
     if kind == "ns":
         return F.softplus(-fake).mean()
+    if kind == "ns-bce":
+        return F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake))
     if kind == "hinge":
         return -fake.mean()
     return 0.5 * (fake - 1).pow(2).mean()
@@ -287,7 +295,8 @@ class GanRecipe:
             if cfg.r1_gamma > 0:
                 d_loss = d_loss + r1_penalty(d, real, cfg.r1_gamma)
             if cfg.simultaneous:  # G's gradient against the D of this same forward pass
-                g_grads = torch.autograd.grad(generator_loss(cfg.loss, d(fake)), list(g.parameters()))
+                g_loss = generator_loss(cfg.loss, d(fake))
+                g_grads = torch.autograd.grad(g_loss, list(g.parameters()))
             opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             opt_d.step()
@@ -301,7 +310,7 @@ class GanRecipe:
         opt_g.step()
         for ema in state.emas.values():
             ema.update(g)
-        return {"d_loss": d_loss.item()}
+        return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
 
 
 def gan_state(g: nn.Module, d: nn.Module, recipe: GanRecipe, config: dict[str, Any]) -> TrainState:
@@ -317,12 +326,29 @@ def gan_state(g: nn.Module, d: nn.Module, recipe: GanRecipe, config: dict[str, A
 
 def train_gan(g: nn.Module, d: nn.Module, data: torch.Tensor, cfg: GanTraining, steps: int, seed: int, *,
               checkpoint: str | os.PathLike | None = None, hooks: Collection[Hook] = (),
-              logger: Any = None, log_every: int = 100) -> TrainState:
-    """Train ``g`` against ``d`` on ``data`` for ``steps`` steps (resuming ``checkpoint`` if it exists)."""
+              logger: Any = None, log_every: int = 100, snapshots: Collection[int] = (),
+              save_snapshot: Callable[[TrainState], str | os.PathLike] | None = None,
+              config: Mapping[str, Any] | None = None, progress: bool | None = False) -> TrainState:
+    """Train ``g`` (any module with ``z_dim``) against ``d`` on ``data`` for ``steps`` steps.
+
+    Resumes ``checkpoint`` if it exists.  ``snapshots``: finished-step counts (0 = the initialisation,
+    skipped when resuming) after which ``save_snapshot(state)`` runs; the paths it returns are listed,
+    in order, in ``state.records["snapshots"]``.  ``config``: settings besides ``cfg`` that a resumed run
+    must share (network sizes).  ``progress``: the core's bar rule (``None``: only on a terminal).
+    """
+    if snapshots and save_snapshot is None:
+        raise BadInput("snapshots were asked for without save_snapshot; pass a function that saves the state")
     recipe = GanRecipe(data, g.z_dim, getattr(d, "pack", 1), cfg, seed)
-    state = gan_state(g.train(), d.train(), recipe, {"seed": seed, "examples": len(data)})
+    state = gan_state(g.train(), d.train(), recipe, {**(config or {}), "seed": seed, "examples": len(data)})
+    if snapshots:
+        def snapshot(state: TrainState) -> None:
+            state.records.setdefault("snapshots", []).append(str(save_snapshot(state)))
+
+        if 0 in snapshots and not (checkpoint is not None and os.path.exists(checkpoint)):
+            snapshot(state)
+        hooks = [*hooks, Hook(set(snapshots) - {0}, snapshot)]
     return train(recipe, state, steps, checkpoint=checkpoint, hooks=hooks, logger=logger, log_every=log_every,
-                 progress=False)
+                 progress=progress, desc="gan")
 
 
 @torch.no_grad()
