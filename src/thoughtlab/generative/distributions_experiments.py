@@ -95,9 +95,14 @@ def pacgan_pair(pack: int, seed: int) -> tuple[torch.nn.Module, torch.nn.Module]
     return g, d
 
 
-def run_replication(cfg: ReplicationConfig, seed: int) -> dict[str, float]:
-    """modes / %HQ / reverse KL of GAN (pack 1) and PacGAN2-4 on the ring and the grid, along the budget."""
+def run_replication(cfg: ReplicationConfig, seed: int) -> tuple[dict[str, float], dict[str, float]]:
+    """modes / %HQ (metrics, along the budget) and final reverse KL of GAN (pack 1) and PacGAN2-4.
+
+    Reverse KL is undefined for a run without high-quality samples, so it is returned apart (only
+    the runs where it is defined), never as a metric that some seeds would lack.
+    """
     metrics: dict[str, float] = {}
+    reverse_kl: dict[str, float] = {}
     for name in cfg.datasets:
         mixture = {"ring": mog.ring, "grid": mog.grid}[name]()
         for pack in cfg.packs:
@@ -106,12 +111,12 @@ def run_replication(cfg: ReplicationConfig, seed: int) -> dict[str, float]:
             def record(fraction: float, score: mog.Coverage, prefix: str = prefix) -> None:
                 metrics[key_at(f"{prefix}.modes", fraction)] = float(score.modes)
                 metrics[key_at(f"{prefix}.hq", fraction)] = score.hq_percent
-                if math.isfinite(score.reverse_kl):
-                    metrics[key_at(f"{prefix}.rkl", fraction)] = score.reverse_kl
+                if fraction == 1.0 and math.isfinite(score.reverse_kl):
+                    reverse_kl[f"{prefix}.rkl"] = score.reverse_kl
             g, d = pacgan_pair(pack, child_seed(seed, name, pack, "init"))
             train_on_mixture(mixture, g, d, PACGAN_TRAINING, cfg.steps, cfg.train_points, cfg.eval_samples,
                              child_seed(seed, name, pack), record)
-    return metrics
+    return metrics, reverse_kl
 
 
 # --- the learnability map --------------------------------------------------------------------------

@@ -33,8 +33,9 @@ def replication_rows(cfg: Any, outcomes: list[Outcome]) -> list[list[str]]:
     for name in cfg.replication.datasets:
         for pack in cfg.replication.packs:
             label = "GAN" if pack == 1 else f"PacGAN{pack}"
-            ours = [mean_se([o.metrics[f"rep.{name}.pack{pack}.{m}"] for o in outcomes
-                             if f"rep.{name}.pack{pack}.{m}" in o.metrics]) for m in ("modes", "hq", "rkl")]
+            ours = [mean_se([o.metrics[f"rep.{name}.pack{pack}.{m}"] for o in outcomes]) for m in ("modes", "hq")]
+            ours.append(mean_se([o.data["reverse_kl"][key] for o in outcomes
+                                 if (key := f"rep.{name}.pack{pack}.rkl") in o.data["reverse_kl"]]))
             paper = [f"{m:g} ± {s:g}" for m, s in PUBLISHED.get((name, pack), ())] or ["–"] * 3
             rows.append([name, label, *ours, *paper])
     return rows
