@@ -42,13 +42,22 @@ def temperature_curve(gen: TokenLSTM, oracle: TokenLSTM, test: torch.Tensor, n: 
     return [score(gen, oracle, test, n, seed + k, tau) for k, tau in enumerate(temperatures)]
 
 
+def frontier(curve: list[Point]) -> list[Point]:
+    """The curve's Pareto-efficient points (no other point is better on both NLLs), by increasing NLL_test."""
+    ordered = sorted(curve, key=lambda p: (p.nll_test, p.nll_oracle))
+    kept: list[Point] = []
+    for p in ordered:
+        if not kept or p.nll_oracle < kept[-1].nll_oracle:
+            kept.append(p)
+    return kept
+
+
 def curve_at(curve: list[Point], nll_test: float) -> tuple[float, bool]:
-    """The curve's NLL_oracle at ``nll_test`` by linear interpolation; flag if ``nll_test`` is outside the curve
+    """The frontier's NLL_oracle at ``nll_test`` by linear interpolation; flag if ``nll_test`` is outside it
     (then the nearest end is used)."""
-    xs = np.array([p.nll_test for p in curve])
-    ys = np.array([p.nll_oracle for p in curve])
-    order = np.argsort(xs)
-    xs, ys = xs[order], ys[order]
+    front = frontier(curve)
+    xs = np.array([p.nll_test for p in front])
+    ys = np.array([p.nll_oracle for p in front])
     inside = bool(xs[0] <= nll_test <= xs[-1])
     return float(np.interp(nll_test, xs, ys)), inside
 
