@@ -26,6 +26,7 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,8 @@ from thoughtlab.csp.evaluate_plots import draw_curve, style_axes
 from thoughtlab.csp.hog import hog_detect_dataset
 from thoughtlab.csp.synth import make_dataset
 from thoughtlab.csp.training_data import ImageSet
-from thoughtlab.study import Claim, Outcome, RunContext, Study, judge
+from thoughtlab.stats import Interval, mean_ci
+from thoughtlab.study import Claim, Outcome, RunContext, Study
 
 THOUGHT = "4. CSP: center and scale prediction"
 DISTRIBUTIONS = ("default", "shifted")
@@ -46,7 +48,7 @@ SUBSETS = ("Reasonable", "All")
 
 
 @dataclass(frozen=True)
-class Cfg:
+class Config:
     """The benchmark (image size, split sizes, data seed) and the shared training recipe.
 
     ``train`` is a :class:`~thoughtlab.csp.training.TrainConfig` preset; the anchor baseline uses it
@@ -70,7 +72,7 @@ def anchor_detector(csp_detector: dict[str, Any], design: Any) -> dict[str, Any]
             "anchors": design.to_config()}
 
 
-def make_benchmark(cfg: Cfg, root: Path) -> dict[str, Path]:
+def make_benchmark(cfg: Config, root: Path) -> dict[str, Path]:
     """Write the default splits and the shifted test split (skipped when already written)."""
     folders = {"default": root / "default", "shifted": root / "shifted"}
     common = {"seed": cfg.data_seed, "width": cfg.width, "height": cfg.height}
@@ -135,7 +137,7 @@ def curves(evaluation: Evaluation) -> dict[str, Any]:
             "reference_fppi": r.reference_fppi.tolist(), "miss_rate_at_references": r.miss_rate_at_references.tolist()}
 
 
-def run(cfg: Cfg, ctx: RunContext) -> Outcome:
+def run(cfg: Config, ctx: RunContext) -> Outcome:
     folders = make_benchmark(cfg, Path(ctx.run_dir) / "data")
     design = design_for_dataset(ImageSet.from_split(folders["default"], "train", cfg.train.min_height),
                                 cfg.n_anchor_heights)
@@ -197,44 +199,63 @@ def plot_training(outcomes: list[Outcome], figures: Any) -> None:
                  "training; the best point is the model tested.")
 
 
-def plot(cfg: Cfg, outcomes: list[Outcome], figures: Any) -> None:
+def plot(cfg: Config, outcomes: list[Outcome], figures: Any) -> None:
     plot_curves(outcomes, figures)
     plot_training(outcomes, figures)
 
 
 # ------------------------------------------------------------------------------------------ claims
 
-LOW_MR2 = 0.20     # the issue's quick-scale target
-HIGH_MR2 = 0.40    # twice the target: clearly not "low"
-GAP = 0.05         # 5 percentage points of MR⁻²
+LOW_MR2 = 0.20     # "detects well": within 2× the paper's 11.0 % CityPersons Reasonable MR⁻² on an easier synthetic set
+HIGH_MR2 = 0.40    # twice that: clearly not "well"
+
+
+def csp_miss_rate(views: Sequence[Mapping[str, Any]]) -> Interval:
+    """CSP's test MR⁻² (Reasonable, default distribution), t interval over seeds."""
+    return mean_ci([v["csp.default.reasonable"] for v in views])
+
+
+def relative_degradation(view: Mapping[str, Any], name: str) -> float:
+    """(MR⁻² shifted − MR⁻² default) / (1 − MR⁻² default): the share of the remaining headroom lost to the shift."""
+    default = view[f"{name}.default.reasonable"]
+    return (view[f"{name}.shifted.reasonable"] - default) / max(1.0 - default, 1e-9)
+
+
+def degradation_gap(views: Sequence[Mapping[str, Any]]) -> Interval:
+    """Relative degradation of the anchor detector minus CSP's, t interval over seeds."""
+    return mean_ci([relative_degradation(v, "anchor") - relative_degradation(v, "csp") for v in views])
+
 
 CLAIMS = (
-    Claim("csp-low-miss-rate-without-anchors",
-          "The anchor-free center-and-scale detector reaches a low MR⁻² (Reasonable) on the synthetic test set "
-          "without any anchor design, and beats the classic HOG detector.",
-          f"Supported if CSP's test MR⁻² Reasonable <= {LOW_MR2:.0%} and below HOG's; refuted if it is > "
-          f"{HIGH_MR2:.0%} or not below HOG's.",
-          ("csp.default.reasonable", "hog.default.reasonable"),
-          lambda m: judge(m["csp.default.reasonable"] <= LOW_MR2 and m["csp.default.reasonable"]
-                          < m["hog.default.reasonable"],
-                          m["csp.default.reasonable"] > HIGH_MR2 or m["csp.default.reasonable"]
-                          >= m["hog.default.reasonable"])),
-    Claim("anchors-must-be-tuned",
-          "Anchors must be tuned to the dataset: under a shift of the people's scale and aspect distribution, the "
-          "anchor-based detector with its original anchors degrades more than CSP with its unchanged configuration.",
-          f"Degradation = MR⁻²(shifted test) − MR⁻²(default test), Reasonable. Supported if the anchor detector's "
-          f"degradation exceeds CSP's by >= {100 * GAP:.0f} percentage points; refuted if CSP's exceeds the anchor "
-          f"detector's by >= {100 * GAP:.0f} points.",
-          ("anchor.degradation", "csp.degradation", "degradation_gap"),
-          lambda m: judge(m["degradation_gap"] >= GAP, m["degradation_gap"] <= -GAP)),
+    Claim(id="csp-detects-well", ledger=("c14",),
+          statement="Predicting centres and scales fully convolutionally, without dense sliding windows or anchor "
+                    "boxes, detects pedestrians well (the paper: 11.0 % MR⁻² Reasonable on CityPersons, 4.5 % on "
+                    "Caltech).",
+          criterion=f"CSP's test MR⁻² (Reasonable), t 95 % over seeds: supported if the interval lies below "
+                    f"{LOW_MR2:.0%}; refuted if it lies above {HIGH_MR2:.0%} once the effect has plateaued (the "
+                    f"run records no test learning curve, so a high MR⁻² reads inconclusive: 'no learning curve'). "
+                    f"HOG (Dalal & Triggs 2005) is measured beside it.",
+          effect=csp_miss_rate, effect_name="CSP MR⁻² Reasonable", direction="less",
+          support=LOW_MR2, refute=HIGH_MR2,
+          measures=("csp.default.reasonable", "hog.default.reasonable", "anchor.default.reasonable")),
+    Claim(id="anchors-must-be-tuned", ledger=("c15",),
+          statement="Sliding-window and anchor detectors need their window/anchor hyper-parameters designed or tuned "
+                    "for each dataset, which makes training harder and limits how well the detector generalises.",
+          criterion="under a shift of the people's scale and aspect distribution, relative degradation (share of "
+                    "the MR⁻² headroom lost) of the anchor detector with its original anchors minus CSP's, t 95 % "
+                    "over seeds: supported if the interval lies above 0.05; refuted if it lies below −0.05 once plateaued "
+                    "(no learning curve is recorded, so a refutation reads inconclusive).",
+          effect=degradation_gap, effect_name="relative degradation anchor − CSP",
+          support=0.05, refute=-0.05,
+          measures=("anchor.degradation", "csp.degradation", "degradation_gap")),
 )
 
-SMOKE = Cfg(train=training.PRESETS["smoke"], width=192, height=160,
-            sizes={"train": 6, "val": 3, "test": 4}, shifted_test=4, parallel=1)
-QUICK = Cfg(train=training.PRESETS["quick"])
-FULL = Cfg(train=replace(training.PRESETS["quick"], steps=6000, crop=(384, 320), val_max_images=None,
-                         detector={**training.PRESETS["quick"].detector, "backbone": "resnet50", "width": 1.0}),
-           width=640, height=480, sizes={"train": 2000, "val": 200, "test": 500}, shifted_test=500)
+SMOKE = Config(train=training.PRESETS["smoke"], width=192, height=160,
+               sizes={"train": 6, "val": 3, "test": 4}, shifted_test=4, parallel=1)
+QUICK = Config(train=training.PRESETS["quick"])
+FULL = Config(train=replace(training.PRESETS["quick"], steps=6000, crop=(384, 320), val_max_images=None,
+                            detector={**training.PRESETS["quick"].detector, "backbone": "resnet50", "width": 1.0}),
+              width=640, height=480, sizes={"train": 2000, "val": 200, "test": 500}, shifted_test=500)
 
 STUDY = Study(
     id="csp-synthetic",
