@@ -197,7 +197,7 @@ def fit_relax_control(toy: Toy, theta: float, steps: int = 200, batch: int = 256
 
 
 def moment_table(toys: tuple[Toy, ...], theta: float, n: int, seed: int, relax_steps: int = 200,
-                 nodes: int = 200) -> list[dict[str, float | str]]:
+                 nodes: int = 200) -> list[dict[str, float | str | None]]:
     """Exact and Monte-Carlo bias/variance of every estimator at each toy (rows for JSON and figures)."""
     rows = []
     for toy in toys:
@@ -208,7 +208,7 @@ def moment_table(toys: tuple[Toy, ...], theta: float, n: int, seed: int, relax_s
             rows.append({"t": toy.t, "estimator": name, "exact_mean": exact.mean, "exact_bias": exact.bias,
                          "exact_variance": exact.variance, "mc_mean": mc.mean, "mc_bias": mc.bias,
                          "mc_bias_halfwidth": mc.bias_halfwidth, "mc_variance": mc.variance,
-                         "snr": abs(exact.mean) / exact.variance**0.5 if exact.variance > 0 else float("inf")})
+                         "snr": abs(exact.mean) / exact.variance**0.5 if exact.variance > 0 else None})
     return rows
 
 
