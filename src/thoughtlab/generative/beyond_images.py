@@ -67,6 +67,13 @@ SMOKE = Cfg(
     audio=audio.AudioConfig(n_train=48, n_test=48, n_samples=48, gan=AudioGanConfig(steps=4, batch=8, channels=8)),
     toy_samples=500, toy_relax_steps=5, toy_nodes=40, workers=0,
 )
+QUICK = Cfg(
+    text=text.TextConfig(n_train=3000, n_test=300, n_eval=300, n_floor=3000, pre_steps=200, adv=AdvConfig(steps=40),
+                         temperatures=(0.6, 0.8, 0.9, 1.0, 1.2)),
+    graphs=graphs.GraphConfig(gan_steps=500, made_steps=500),
+    audio=audio.AudioConfig(n_train=1000, n_samples=200, gan=AudioGanConfig(steps=300)),
+    toy_relax_steps=100, toy_nodes=120,
+)
 FULL = Cfg(text=text.TextConfig(shape=LstmShape(), n_train=10_000, n_test=2000, n_eval=2000, n_floor=10_000, pre_steps=18_750,
                                 adv=AdvConfig(steps=200, batch=64, rollouts=16)),
            graphs=graphs.GraphConfig(gan_steps=5000, made_steps=5000),
@@ -315,7 +322,7 @@ STUDY = Study(
             "scores), plus the exact Bernoulli estimator toy. Modalities run in parallel processes; verdicts on "
             "t intervals over seeds (Odena 2019, Problem 3).",
     claims=CLAIMS,
-    scales={"smoke": SMOKE, "quick": Cfg(), "full": FULL},
+    scales={"smoke": SMOKE, "quick": QUICK, "full": FULL},
     run=run,
     plot=plot,
     seeds={"smoke": 1, "quick": 3, "full": 5},
