@@ -1,5 +1,8 @@
 """One replicate of the graph experiment (research notes E3c): GraphRNN MMDs of the adjacency GAN, the
-size-matched MADE control, the density-matched Erdős–Rényi baseline and the train-vs-test floor."""
+size-matched MADE control, the density-matched Erdős–Rényi baseline and the train-vs-test floor.
+
+Empty generated graphs are dropped (as GraphRNN does); if a model generates only empty graphs its MMDs
+are recorded as 2, the largest value MMD² can take with kernels in [0, 1], and ``empty`` says so."""
 
 from __future__ import annotations
 
