@@ -68,13 +68,15 @@ def time_hog(repeats: int) -> float:
 
 def time_training(steps: int) -> None:
     """Seconds per training step and RSS (first / last logged step) for CSP and the anchor baseline."""
-    from thoughtlab.csp import training
     from thoughtlab.csp.anchors import design_for_dataset
+    from thoughtlab.csp.detectors import seeded_detector
     from thoughtlab.csp.study import anchor_detector
     from thoughtlab.csp.synth import make_dataset
+    from thoughtlab.csp.train_config import PRESETS
+    from thoughtlab.csp.training import train_detector
     from thoughtlab.csp.training_data import ImageSet
 
-    quick = training.PRESETS["quick"]
+    quick = PRESETS["quick"]
     with tempfile.TemporaryDirectory() as tmp:
         make_dataset(Path(tmp) / "data", sizes={"train": 24}, width=320, height=240)
         train = ImageSet.from_split(Path(tmp) / "data", "train", quick.min_height, cache=True)
@@ -85,7 +87,7 @@ def time_training(steps: int) -> None:
         for name, detector in (("csp", quick.detector), ("anchor", anchor_detector(quick.detector, design))):
             cfg = replace(quick, detector=detector, steps=steps, log_every=10, checkpoint_every=steps)
             out = Path(tmp) / name
-            result = training.train_detector(training.seeded_detector(detector, 0), train, cfg, out, progress=False)
+            result = train_detector(seeded_detector(detector, 0), train, cfg, out, progress=False)
             rss = [json.loads(line)["rss_mb"] for line in (out / "metrics.jsonl").read_text().splitlines()
                    if "rss_mb" in line]
             backbone = f"{detector['backbone']} x {detector['width']}"

@@ -9,7 +9,13 @@ Measures (each heavy step in its own subprocess, so its peak RSS is its own):
 - KID (100 × 1000 subsets) at N = ``--n``;
 - precision, recall, density, coverage in one pass at N = M = ``--n``, d = ``--dim``, float32;
 - the ``prdc`` package at N = ``--prdc-n`` (it holds N×N matrices: about 5.4 GB at 20k) and
-  thoughtlab with prdc's conventions (k=5, strict ``<``) at the same N, with the time ratio.
+  thoughtlab with prdc's conventions (k=5, strict ``<``) at the same N, with the time ratio;
+- the FID design choices at d = ``--sqrt-dim``: the square root on 1 vs ``--threads`` threads, against the
+  nuclear norm of R₂ᵀR₁ (a second Cholesky and a third product), and mirroring the ``syrk`` triangle by
+  one transposed add against ``np.triu`` twice.
+
+FID runs with ``threads=--threads`` (default: 2 or the core count, if smaller): torch and BLAS are
+limited for the call and restored after.
 
 Other features are seeded standard normals (the cost does not depend on their distribution).
 Peak RSS includes the generated features.  Timings depend on the machine's load, which is printed.
@@ -70,9 +76,16 @@ def _peak_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20  # ru_maxrss is in KiB on Linux
 
 
-def _child(task: str, n: int, dim: int) -> dict:
+def _child(task: str, n: int, dim: int, threads: int) -> dict:
     """Run one measured task in this (fresh) process and return its figures."""
-    from thoughtlab.metrics import compute_kid, compute_knn, feature_stats, frechet_distance
+    from thoughtlab.metrics import compute_kid, compute_knn
+    from thoughtlab.metrics.fid import feature_stats, frechet_distance, linalg_threads
+
+    with linalg_threads(threads):
+        return _measure(task, n, dim, compute_kid, compute_knn, feature_stats, frechet_distance)
+
+
+def _measure(task: str, n: int, dim: int, compute_kid, compute_knn, feature_stats, frechet_distance) -> dict:
 
     if task.startswith("fid"):
         real, fake = _inception_like(n, dim, 0), _inception_like(n, dim, 1, shift=0.02)
@@ -102,15 +115,15 @@ def _child(task: str, n: int, dim: int) -> dict:
     return {"seconds": time.perf_counter() - start, "peak_rss_gib": _peak_rss_gib(), "values": values}
 
 
-def _run_child(task: str, n: int, dim: int) -> dict:
-    command = [sys.executable, __file__, "--child", task, "--n", str(n), "--dim", str(dim)]
+def _run_child(task: str, n: int, dim: int, threads: int) -> dict:
+    command = [sys.executable, __file__, "--child", task, "--n", str(n), "--dim", str(dim), "--threads", str(threads)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         return {"error": (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]}
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _sqrt_comparison(dim: int) -> dict:
+def _sqrt_comparison(dim: int, threads: int) -> dict:
     """Time tr(Σ₁Σ₂)^{1/2} by the symmetric formulation and by scipy sqrtm on full-rank covariances."""
     import scipy.linalg
 
@@ -120,7 +133,7 @@ def _sqrt_comparison(dim: int) -> dict:
     a, b = rng.standard_normal((dim, 2 * dim)), rng.standard_normal((dim, 2 * dim))
     s1, s2 = a @ a.T / (2 * dim), b @ b.T / (2 * dim)
     start = time.perf_counter()
-    ours = trace_sqrt_product(s1, s2)
+    ours = trace_sqrt_product(s1, s2, threads)
     ours_s = time.perf_counter() - start
     start = time.perf_counter()
     reference = float(np.trace(scipy.linalg.sqrtm(s1 @ s2)).real)
@@ -128,7 +141,7 @@ def _sqrt_comparison(dim: int) -> dict:
     return {"ours_s": ours_s, "scipy_s": scipy_s, "rel_diff": abs(ours - reference) / abs(reference)}
 
 
-def _fid_floor(n: int, dim: int) -> dict:
+def _fid_floor(n: int, dim: int, threads: int) -> dict:
     """A lower bound for FID at N = ``n`` on this machine, from its own best-of-3 kernel times.
 
     The two covariances need 2·N·d(d+1) flops however they are grouped; at the float32 GEMM rate
@@ -138,19 +151,43 @@ def _fid_floor(n: int, dim: int) -> dict:
     """
     import torch
 
-    from thoughtlab.metrics.fid import CHUNK_ROWS, LINALG_THREADS, linalg_threads
+    from thoughtlab.metrics.fid import CHUNK_ROWS, linalg_threads
 
     rng = np.random.default_rng(0)
     rows = rng.standard_normal((CHUNK_ROWS, dim), dtype=np.float32)
     same_rows = rows.copy()   # numpy would route X.T @ X on one buffer to syrk
     spd = torch.tensor(np.cov(rng.standard_normal((2 * dim, dim)), rowvar=False))
 
-    with linalg_threads(LINALG_THREADS):
+    with linalg_threads(threads):
         gemm_s = best_of(lambda: rows.T @ same_rows, 3)[0]
         eig_s = best_of(lambda: torch.linalg.eigvalsh(spd), 3)[0]
     gflops = 2 * CHUNK_ROWS * dim * dim / gemm_s / 1e9
     products_s = 2 * n * dim * (dim + 1) / (gflops * 1e9)
     return {"sgemm_gflops": gflops, "products_s": products_s, "eigvalsh_s": eig_s, "floor_s": products_s + eig_s}
+
+
+def _design_choices(dim: int, threads: int) -> dict:
+    """Fastest of 3 for the choices fid.py makes: threads of the square root, its formulation, the mirror."""
+    import torch
+
+    from thoughtlab.metrics.fid import linalg_threads, symmetric_factor, trace_sqrt_product
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((dim, 2 * dim)), rng.standard_normal((dim, 2 * dim))
+    s1, s2 = a @ a.T / (2 * dim), b @ b.T / (2 * dim)
+    upper = np.asfortranarray(np.triu(s1))
+
+    def nuclear_norm() -> float:
+        r1, r2 = symmetric_factor(torch.tensor(s1)), symmetric_factor(torch.tensor(s2))
+        return float(torch.linalg.matrix_norm(r2.T @ r1, ord="nuc"))
+
+    with linalg_threads(threads):
+        times = {"nuclear_norm_s": best_of(nuclear_norm, 3)[0],
+                 "mirror_add_s": best_of(lambda: upper + upper.T, 3)[0],
+                 "mirror_triu_s": best_of(lambda: np.triu(upper) + np.triu(upper, 1).T, 3)[0]}
+    for count in sorted({1, threads}):
+        times[f"sqrt_{count}_threads_s"] = best_of(lambda: trace_sqrt_product(s1, s2, count), 3)[0]
+    return times
 
 
 def _steal_ticks() -> int:
@@ -182,30 +219,38 @@ def main() -> None:
     parser.add_argument("--skip-prdc", action="store_true")
     parser.add_argument("--only-fid", action="store_true", help="run the FID measurements only")
     parser.add_argument("--skip-fid-reference", action="store_true", help="skip the float64 np.cov FID reference")
+    parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1),
+                        help="torch/BLAS threads for FID (default: 2, or fewer cores)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(_child(args.child, args.n, args.dim)))
+        print(json.dumps(_child(args.child, args.n, args.dim, args.threads)))
         return
 
     print(f"load average before: {os.getloadavg()}, cpus: {os.cpu_count()}")
     steal_start, wall_start = _steal_ticks(), time.monotonic()
-    floor = _fid_floor(args.n, args.dim)
+    floor = _fid_floor(args.n, args.dim, args.threads)
     print(f"FID floor at N={args.n}, d={args.dim} on this machine: both covariance products at the measured "
           f"float32 GEMM rate ({floor['sgemm_gflops']:.0f} GFLOP/s) {floor['products_s']:.2f} s + float64 "
           f"eigvalsh {floor['eigvalsh_s']:.2f} s = {floor['floor_s']:.2f} s")
-    sqrt = _sqrt_comparison(args.sqrt_dim)
+    sqrt = _sqrt_comparison(args.sqrt_dim, args.threads)
     print(f"FID square root at d={args.sqrt_dim}: symmetric (Cholesky + eigvalsh) {sqrt['ours_s']:.2f} s, scipy sqrtm "
           f"{sqrt['scipy_s']:.2f} s, ratio {sqrt['scipy_s'] / sqrt['ours_s']:.1f}x, "
           f"relative difference {sqrt['rel_diff']:.1e}")
-    runs = {"fid": _run_child("fid", args.n, args.dim)}
+    design = _design_choices(args.sqrt_dim, args.threads)
+    print(f"FID choices at d={args.sqrt_dim}: square root on " + ", ".join(
+        f"{key.split('_')[1]} thread(s) {value:.2f} s" for key, value in design.items() if key.startswith("sqrt_"))
+        + f"; nuclear norm of R2'R1 {design['nuclear_norm_s']:.2f} s; mirror by one transposed add "
+        f"{design['mirror_add_s']:.3f} s vs np.triu twice {design['mirror_triu_s']:.3f} s")
+    runs = {"fid": _run_child("fid", args.n, args.dim, args.threads)}
     if not args.skip_fid_reference:
-        runs["fid-reference"] = _run_child("fid-reference", args.n, args.dim)
+        runs["fid-reference"] = _run_child("fid-reference", args.n, args.dim, args.threads)
     if not args.only_fid:
-        runs.update(kid=_run_child("kid", args.n, args.dim), knn=_run_child("knn", args.n, args.dim))
+        runs.update(kid=_run_child("kid", args.n, args.dim, args.threads),
+                    knn=_run_child("knn", args.n, args.dim, args.threads))
     if not (args.skip_prdc or args.only_fid):
-        runs["knn-prdc"] = _run_child("knn-prdc", args.prdc_n, args.dim)
-        runs["prdc"] = _run_child("prdc", args.prdc_n, args.dim)
+        runs["knn-prdc"] = _run_child("knn-prdc", args.prdc_n, args.dim, args.threads)
+        runs["prdc"] = _run_child("prdc", args.prdc_n, args.dim, args.threads)
     header = f"{'measure (d=' + str(args.dim) + ', float32)':<34} {'N=M':>7} {'ours s':>9} {'GiB':>8} " \
              f"{'ref s':>9} {'GiB':>8} {'ref/ours':>7}"
     print(header)
@@ -223,7 +268,7 @@ def main() -> None:
               f"relative difference {rel:.1e}")
     steal = (_steal_ticks() - steal_start) / os.sysconf("SC_CLK_TCK") / (time.monotonic() - wall_start) / os.cpu_count()
     print(f"load average after: {os.getloadavg()}; CPU time stolen by the hypervisor during the run: {steal:.0%}")
-    print(json.dumps({"floor": floor, "sqrt": sqrt, "steal": steal, **runs}, indent=1))
+    print(json.dumps({"floor": floor, "sqrt": sqrt, "design": design, "steal": steal, **runs}, indent=1))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
-"""Overhead of thoughtlab's training helpers against plain PyTorch, side by side.
+"""Overhead of thoughtlab's training core against plain PyTorch loops, side by side.
 
-Rows: a bare PyTorch loop (the peer), ``thoughtlab.train.fit`` (seeded batch
-order, loss history), ``fit`` with an atomic checkpoint every 50 steps and an
-EMA, and ``thoughtlab.probe.Probe.measure`` against a plain forward pass.
-Same model, data, optimizer and steps in each row; the ratio is to the bare loop
-(or to the plain forward for the probe).
+Rows: a bare PyTorch classifier loop (the peer), ``thoughtlab.train.fit`` (a recipe on the core
+``thoughtlab.train.train``: seeded batch order, loss history, logging schedule, progress rule), ``fit``
+with an atomic checkpoint every 50 steps and an EMA; a bare two-network GAN loop (one D and one G Adam
+step per iteration, as ``generative/gan.py``) against the same GAN as ``GanRecipe`` on the core; and
+``thoughtlab.probe.Probe.measure`` against a plain forward pass.  Each pair does the same work (model,
+data, optimizers, steps); each group's rows run interleaved, and the ratio is of CPU seconds (one thread:
+this process's work, fair on a shared machine) to the group's peer.  The core's goal: <= 1.05x its bare loop.
 
     .venv/bin/python benchmarks/training.py [--steps 300] [--repeats 3]
 """
@@ -12,6 +14,7 @@ Same model, data, optimizer and steps in each row; the ratio is to the bare loop
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 from pathlib import Path
 
@@ -20,9 +23,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from thoughtlab.data import load_dataset
+from thoughtlab.generative.gan import GanConfig, GanRecipe, build
 from thoughtlab.probe import Probe
-from thoughtlab.train import fit
-from timing import best_of
+from thoughtlab.train import TrainState, fit, train
+from timing import interleaved
+
+GAN = GanConfig(z_dim=32, width=128, batch_size=64)
 
 
 def make_model(seed: int) -> nn.Module:
@@ -53,6 +59,42 @@ def with_fit(x: torch.Tensor, y: torch.Tensor, steps: int, batch: int, checkpoin
             ema_decay=0.999 if checkpoint else None)
 
 
+def gan_optimizers(g: nn.Module, d: nn.Module) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+    return (torch.optim.Adam(g.parameters(), lr=GAN.lr, betas=(GAN.beta1, 0.999)),
+            torch.optim.Adam(d.parameters(), lr=GAN.lr, betas=(GAN.beta1, 0.999)))
+
+
+def bare_gan(x: torch.Tensor, steps: int) -> None:
+    """Goodfellow et al. (2014) Alg. 1, k = 1, written out: the peer of the core's two-network recipe."""
+    g, d = build(GAN, 0)
+    opt_g, opt_d = gan_optimizers(g, d)
+    noise = torch.Generator().manual_seed(0)
+    ones, zeros = torch.ones(GAN.batch_size), torch.zeros(GAN.batch_size)
+    for _ in range(steps):
+        real = x[torch.randint(len(x), (GAN.batch_size,), generator=noise)]
+        fake = g(torch.randn(GAN.batch_size, GAN.z_dim, generator=noise))
+        d_loss = F.binary_cross_entropy_with_logits(d(real), ones) + F.binary_cross_entropy_with_logits(
+            d(fake.detach()), zeros)
+        opt_d.zero_grad()
+        d_loss.backward()
+        opt_d.step()
+        g_loss = F.binary_cross_entropy_with_logits(d(fake), ones)
+        opt_g.zero_grad()
+        g_loss.backward()
+        opt_g.step()
+        float(d_loss.detach()), float(g_loss.detach())
+
+
+def core_gan(x: torch.Tensor, steps: int) -> None:
+    """The same GAN as ``GanRecipe`` on ``thoughtlab.train.train`` (logging its two losses every step)."""
+    g, d = build(GAN, 0)
+    opt_g, opt_d = gan_optimizers(g, d)
+    recipe = GanRecipe(x, GAN, 0)
+    state = TrainState({}, models={"generator": g, "discriminator": d},
+                       optimizers={"generator": opt_g, "discriminator": opt_d}, generators={"noise": recipe.noise})
+    train(recipe, state, steps, logger=lambda step, **scalars: None, progress=False)
+
+
 def probe_measure(x: torch.Tensor, y: torch.Tensor) -> None:
     model = make_model(0)
     with Probe(model) as probe:
@@ -74,22 +116,26 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     split = load_dataset("mnist5k")
     x, y = torch.from_numpy(split.x_train), torch.from_numpy(split.y_train)
-    rows = [
-        ("bare PyTorch loop (peer)", lambda: bare_loop(x, y, args.steps, args.batch), None),
-        ("thoughtlab fit", lambda: with_fit(x, y, args.steps, args.batch, False), 0),
-        ("fit + checkpoint/50 + EMA", lambda: with_fit(x, y, args.steps, args.batch, True), 0),
-        ("plain forward, 1024 images (peer)", lambda: plain_forward(x, y), None),
-        ("Probe.measure, 1024 images", lambda: probe_measure(x, y), 3),
+    images = x.reshape(-1, 1, 28, 28)
+    groups = [  # each group: its peer first, then what is compared with it (interleaved, equal work)
+        [("bare PyTorch loop (peer)", lambda: bare_loop(x, y, args.steps, args.batch)),
+         ("thoughtlab fit (core)", lambda: with_fit(x, y, args.steps, args.batch, False)),
+         ("fit + checkpoint/50 + EMA", lambda: with_fit(x, y, args.steps, args.batch, True))],
+        [("bare GAN loop, G+D (peer)", lambda: bare_gan(images, args.steps)),
+         ("GanRecipe on the core", lambda: core_gan(images, args.steps))],
+        [("plain forward, 1024 images (peer)", lambda: plain_forward(x, y)),
+         ("Probe.measure, 1024 images", lambda: probe_measure(x, y))],
     ]
-    print(f"MLP 784-256x4-10 on mnist5k, {args.steps} steps of {args.batch}, {args.threads} thread(s), "
-          f"best of {args.repeats}")
-    print(f"{'what':<36} {'best s':>9} {'median s':>9} {'ratio':>7}")
-    results = []
-    for name, fn, peer in rows:
-        best, median = best_of(fn, args.repeats)
-        results.append(best)
-        ratio = f"{best / results[peer]:.2f}x" if peer is not None else "1.00x"
-        print(f"{name:<36} {best:>9.3f} {median:>9.3f} {ratio:>7}")
+    print(f"MLP 784-256x4-10 on mnist5k, {args.steps} steps of {args.batch}; MLP GAN (z 32, width 128, batch "
+          f"{GAN.batch_size}), {args.steps} steps; {args.threads} thread(s), {args.repeats} interleaved repeats; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"{'what':<36} {'wall best':>10} {'cpu best':>9} {'cpu median':>11} {'ratio (cpu best)':>17}")
+    for group in groups:
+        results = interleaved([fn for _, fn in group], args.repeats)
+        for (name, _), result in zip(group, results):
+            ratio = result["cpu_best"] / results[0]["cpu_best"]
+            print(f"{name:<36} {result['wall_best']:>10.3f} {result['cpu_best']:>9.3f} {result['cpu_median']:>11.3f} "
+                  f"{ratio:>16.3f}x")
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ def plot(cfg, outcomes, figures):
 
 STUDY = Study(
     id="fake-coin", title="Fake coin", thought="0. Tests", summary="Flip a coin.",
-    claims=(Claim("fair", ("c1",), "The coin is fair.", "|heads - 0.5| over seeds: supported below 0.05; refuted above",
+    claims=(Claim("fair", ("c1",), "The coin is fair.", "supported if |heads - 0.5| < 0.05 over seeds; refuted if > 0.05",
                   effect=lambda views: mean_ci([abs(v["heads"] - 0.5) for v in views]), effect_name="|heads - 0.5|",
                   measures=("heads",), direction="less", support=0.05, refute=0.05, trained=False),),
     scales={"smoke": Cfg(2000), "quick": Cfg(20000), "full": Cfg(200000)},

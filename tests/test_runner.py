@@ -21,13 +21,31 @@ def test_execute_writes_a_complete_record(fake_study, tmp_path):
     assert heads["mean"] == pytest.approx(sum(heads["per_seed"]) / 2)
     assert len(heads["spread"]) == 2 and heads["spread_kind"]
     assert result["claims"][0]["verdict"] in {"supported", "refuted", "inconclusive"}
-    assert len(result["claims"][0]["per_seed"]) == 2
+    claim = result["claims"][0]
+    assert claim["effect"]["n"] == 2 and claim["ledger"] == ["c1"] and len(claim["criterion_hash"]) == 16
+    assert claim["criterion_commit"] and "git_dirty" in result and "git_dirty" in config
     assert (run_dir / "figures" / "heads.png").read_bytes()[:4] == b"\x89PNG"
     lines = [json.loads(l) for l in (run_dir / "metrics.jsonl").read_text().splitlines()]
-    assert [l["seed"] for l in lines] == [0, 0, 0, 1, 1, 1]
+    assert sorted(l["seed"] for l in lines) == [0, 0, 0, 1, 1, 1]  # seeds run in parallel processes
     assert result["duration_s"] >= 0
     (row,) = RunIndex(tmp_path).rows()
     assert row.complete and row.status == "complete" and row.verdicts == result["claims"][0]["verdict"]
+
+
+def test_parallel_seeds_give_the_sequential_numbers(fake_study, tmp_path, monkeypatch):
+    parallel = read_json(execute(fake_study, "smoke", [0, 1], tmp_path, "cpu") / "result.json")
+    monkeypatch.setenv("THOUGHTLAB_WORKERS", "1")
+    sequential = read_json(execute(fake_study, "smoke", [0, 1], tmp_path, "cpu") / "result.json")
+    assert parallel["metrics"] == sequential["metrics"] and parallel["claims"] == sequential["claims"]
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two"])
+def test_bad_worker_count_is_a_user_error(fake_study, tmp_path, monkeypatch, value):
+    from thoughtlab.errors import UserError
+
+    monkeypatch.setenv("THOUGHTLAB_WORKERS", value)
+    with pytest.raises(UserError, match="THOUGHTLAB_WORKERS"):
+        execute(fake_study, "smoke", [0, 1], tmp_path, "cpu")
 
 
 def test_same_seed_same_numbers(fake_study, tmp_path):

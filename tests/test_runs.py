@@ -76,7 +76,12 @@ def test_index_lists_newest_first_and_checks_result_json(tmp_path):
     assert index.rows()[0].shown_status == "interrupted"
     atomic_write_json(tmp_path / "s" / "r-old" / "result.json", {"ok": True})
     assert index.latest_complete("s", "smoke").run_id == "r-old"
-    assert load_result(index.find("r-o")) == {"ok": True}
+    with pytest.raises(UserError, match="lacks 'study'"):
+        load_result(index.find("r-o"))
+    minimal = {"study": "s", "scale": "smoke", "seeds": [0], "duration_s": 1.0, "claims": [], "metrics": {},
+               "figures": []}
+    atomic_write_json(tmp_path / "s" / "r-old" / "result.json", minimal)
+    assert load_result(index.find("r-o")) == minimal
 
 
 def test_running_row_without_live_process_is_interrupted(tmp_path):

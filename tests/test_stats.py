@@ -1,6 +1,7 @@
 """Interval estimates against closed forms, paired differences, sub-seeds."""
 
 import math
+import zlib
 
 import numpy as np
 import pytest
@@ -8,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 from scipy import stats as scipy_stats
 
 from thoughtlab.errors import BadInput
-from thoughtlab.stats import bootstrap_ci, child_seed, mean_ci, paired, paired_effect
+from thoughtlab.stats import bootstrap_ci, child_rng, child_seed, mean_ci, paired, paired_effect, proportion_ci
 
 
 def test_mean_ci_is_the_student_t_interval():
@@ -65,11 +66,30 @@ def test_paired_refuses_arms_with_different_items():
 def test_child_seed_is_stable_and_separates_keys():
     assert child_seed(0, "data") == child_seed(0, "data")
     assert len({child_seed(s, k) for s in range(20) for k in ("data", "init", 3)}) == 60
-    assert 0 <= child_seed(2**40, "x") < 2**31
+    assert 0 <= child_seed(2**40, "x") < 2**32
+    assert child_seed(0, 1, 2) != child_seed(0, 2, 1) and child_seed(1, 0) != child_seed(0, 1)
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.floats(-1e6, 1e6), min_size=2, max_size=40))
-def test_intervals_contain_their_estimate(values):
-    for iv in (mean_ci(values), bootstrap_ci(values)):
-        assert iv.low <= iv.estimate + 1e-6 * (1 + abs(iv.estimate)) and iv.estimate <= iv.high + 1e-6 * (1 + abs(iv.estimate))
+@given(st.integers(0, 2**40), st.lists(st.integers(0, 2**33), max_size=3))
+def test_child_seed_and_rng_are_numpys_seed_sequence(seed, keys):
+    """The derivation the studies used before (SeedSequence words, default_rng of a list) is kept exactly."""
+    assert child_seed(seed, *keys) == int(np.random.SeedSequence([seed, *keys]).generate_state(1)[0])
+    assert child_rng(seed, *keys).integers(2**62) == np.random.default_rng([seed, *keys]).integers(2**62)
+
+
+def test_child_seed_takes_names_and_floats_and_refuses_a_bad_seed():
+    assert child_seed(0, "cell", 3, 0.5) == child_seed(0, "cell", 3, 0.5) != child_seed(0, "cell", 3, 0.25)
+    assert child_seed(0, "a") == int(np.random.SeedSequence([0, zlib.crc32(b"a")]).generate_state(1)[0])
+    for seed in (-1, 1.5, True):
+        with pytest.raises(BadInput, match="child_seed"):
+            child_seed(seed, "x")
+
+
+def test_proportion_ci_is_the_normal_approximation_with_a_floor():
+    z = scipy_stats.norm.ppf(0.975)
+    assert proportion_ci(0.8, 100).half_width == pytest.approx(z * math.sqrt(0.8 * 0.2 / 100))
+    assert proportion_ci(1.0, 100).half_width == pytest.approx(z * math.sqrt(0.25 / 100) / math.sqrt(100))
+    for share, n in ((1.5, 10), (0.5, 0)):
+        with pytest.raises(BadInput, match="proportion_ci"):
+            proportion_ci(share, n)

@@ -9,12 +9,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from pathlib import Path
 
+from thoughtlab import validate
 from thoughtlab.errors import UnknownName, UserError
 from thoughtlab.study import SCALES
 
 DEFAULT_RUNS_DIR = os.environ.get("THOUGHTLAB_RUNS", "runs")
+
+
+MAX_SEEDS = 1000  # seeds of one run: each is a full training; more is a typo, not a study
 
 
 def check_scale(scale: str) -> str:
@@ -28,6 +33,8 @@ def seeds_for(study, scale: str, seed: int, count: int | None) -> list[int]:
     count = study.seeds.get(scale, 1) if count is None else count
     if count < 1:
         raise UserError(f"--seeds must be at least 1, got {count}")
+    validate.integer(count, "--seeds", high=MAX_SEEDS)
+    validate.seed(seed + count - 1, f"the last seed (--seed {seed} + --seeds {count} - 1)")
     return list(range(seed, seed + count))
 
 
@@ -43,9 +50,9 @@ def cmd_list(args: argparse.Namespace) -> None:
 
 def print_verdicts(run_dir: Path) -> None:
     from thoughtlab.report import format_claim_line
-    from thoughtlab.runs import RESULT_NAME, read_json
+    from thoughtlab.runs import read_result
 
-    result = read_json(run_dir / RESULT_NAME)
+    result = read_result(run_dir)
     print(f"{result['study']} ({result['scale']}, seeds {result['seeds']}, {result['duration_s']:.1f} s): {run_dir}")
     for claim in result["claims"]:
         print("  " + format_claim_line(claim))
@@ -69,6 +76,7 @@ def cmd_report(args: argparse.Namespace) -> None:
 
     scale = check_scale(args.scale)
     studies = [get_study(s) for s in args.only] if args.only else list(all_studies().values())
+    validate.output_dir(args.out, "--out")
     runs_dir = prepare_runs_dir(Path(args.runs_dir))
     index = RunIndex(runs_dir)
     run_dirs = []
@@ -92,7 +100,12 @@ def matches_claims(result: dict, study) -> bool:
 def cmd_runs(args: argparse.Namespace) -> None:
     from thoughtlab.runs import RunIndex
 
-    rows = RunIndex(Path(args.runs_dir)).rows(args.study, args.scale) if Path(args.runs_dir).is_dir() else []
+    runs_dir = Path(args.runs_dir)
+    if runs_dir.exists() and not runs_dir.is_dir():
+        raise UserError(f"--runs-dir {runs_dir} is a file, not a runs folder; pass the folder that `thoughtlab run` wrote")
+    if args.scale is not None:
+        check_scale(args.scale)
+    rows = RunIndex(runs_dir).rows(args.study, args.scale) if runs_dir.is_dir() else []
     if not rows:
         print(f"no runs in {args.runs_dir}")
         return
@@ -107,6 +120,8 @@ def cmd_show(args: argparse.Namespace) -> None:
     from thoughtlab.runs import RunIndex, load_result
 
     runs_dir = Path(args.runs_dir)
+    if runs_dir.exists() and not runs_dir.is_dir():
+        raise UserError(f"--runs-dir {runs_dir} is a file, not a runs folder; pass the folder that `thoughtlab run` wrote")
     if not runs_dir.is_dir():
         raise UserError(f"no run matches {args.run!r}: {runs_dir} does not exist; run a study first or pass --runs-dir")
     row = RunIndex(runs_dir).find(args.run)
@@ -121,8 +136,18 @@ def cmd_show(args: argparse.Namespace) -> None:
     print("\nfigures:", ", ".join(str(Path(row.path) / f["file"]) for f in result["figures"]))
 
 
+SEED = validate.argtype(lambda value: validate.seed(value, "the seed"))
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with usage errors on one line (``thoughtlab run: error: ...; see --help``), exit status 2."""
+
+    def error(self, message: str) -> None:
+        self.exit(2, f"{self.prog}: error: {message}; see {self.prog} --help\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="thoughtlab", description=__doc__.splitlines()[0])
+    parser = Parser(prog="thoughtlab", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def runs_dir_option(p: argparse.ArgumentParser) -> None:
@@ -133,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run one study and record it")
     p.add_argument("study", help="study id (see `thoughtlab list`)")
     p.add_argument("--scale", default="quick", help="smoke | quick | full (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="first seed (default: %(default)s)")
+    p.add_argument("--seed", type=SEED, default=0, help="first seed, 0 <= seed < 2**32 (default: %(default)s)")
     p.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the study's own)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda (default: %(default)s)")
     runs_dir_option(p)
@@ -143,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", default="quick", help="smoke | quick | full (default: %(default)s)")
     p.add_argument("--only", nargs="+", metavar="STUDY", help="only these studies")
     p.add_argument("--out", default="report", help="output folder for report.html and report.json (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="first seed of new runs (default: %(default)s)")
+    p.add_argument("--seed", type=SEED, default=0, help="first seed of new runs (default: %(default)s)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda (default: %(default)s)")
     runs_dir_option(p)
     p.set_defaults(func=cmd_report)
@@ -167,12 +192,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def one_line_warning(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> str:
+    """Warnings (e.g. a metric's small-sample warning) as one line, without the source line Python adds."""
+    return f"thoughtlab: warning: {message}\n"
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # a usage error (one line, see Parser.error) returns 2 like any bad input; --help exits
+        if exc.code == 2:
+            return 2
+        raise
+    warnings.formatwarning = one_line_warning
     try:
         args.func(args)
     except UserError as exc:
         print(f"thoughtlab: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # an output or input path the checks could not foresee (disk full, permissions...)
+        print(f"thoughtlab: error: {validate.os_error_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("thoughtlab: interrupted", file=sys.stderr)

@@ -22,6 +22,7 @@ STUDY_MODULES: tuple[str, ...] = (
     "thoughtlab.attention.study",
     "thoughtlab.csp.study",
     "thoughtlab.generative.gan_evaluation",
+    "thoughtlab.generative.distributions",
     "thoughtlab.generative.beyond_images",
 )
 

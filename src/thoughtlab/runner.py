@@ -22,6 +22,7 @@ from typing import Any
 import torch
 
 import thoughtlab
+from thoughtlab import validate
 from thoughtlab.errors import BadInput, UserError
 from thoughtlab.fileio import atomic_write_json
 from thoughtlab.runs import (
@@ -33,6 +34,7 @@ from thoughtlab.runs import (
     RunRow,
     new_run_id,
     prepare_runs_dir,
+    write_pid_file,
 )
 from thoughtlab.study import Claim, Outcome, Study, summarize, verdicts
 from thoughtlab.train import pick_device, seed_everything
@@ -163,9 +165,12 @@ def execute(
     """Run ``study`` at ``scale`` for each seed and write a complete run record.
 
     Returns the run folder.  On failure the run is marked ``failed`` in the
-    index and the error propagates; if the process is killed the row stays
-    ``running`` with no result.json, which readers show as interrupted.
+    index and the error propagates; Ctrl-C marks it ``interrupted``; if the
+    process is killed the row stays ``running`` with no result.json, which
+    readers show as interrupted.
     """
+    for seed in seeds:
+        validate.seed(seed, f"seed {seed!r} of {study.id}")
     config = study.config(scale)
     torch_device = pick_device(device)
     torch.set_num_threads(cpu_threads())
@@ -174,7 +179,9 @@ def execute(
     run_id = new_run_id(scale, seeds[0])
     run_dir = runs_dir / study.id / run_id
     run_dir.mkdir(parents=True)
-    (run_dir / ".pid").write_text(str(os.getpid()))
+    write_pid_file(run_dir)
+    started = time.time()  # indexed before config.json exists: a run killed from here on is never lost
+    index.add(RunRow(run_id, study.id, scale, ",".join(map(str, seeds)), str(torch_device), "running", started, None, "", str(run_dir)))
     atomic_write_json(
         run_dir / CONFIG_NAME,
         {
@@ -191,12 +198,11 @@ def execute(
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         },
     )
-    started = time.time()
-    index.add(RunRow(run_id, study.id, scale, ",".join(map(str, seeds)), str(torch_device), "running", started, None, "", str(run_dir)))
     try:
         outcomes = run_seeds(study, scale, seeds, run_dir, torch_device)
         figures = FigureDir(run_dir / "figures")
         study.plot(config, outcomes, figures)
+        metrics = metric_table(outcomes)  # refuses undefined numbers, naming the metric
         claims = verdicts(study, outcomes)
         for record, claim in zip(claims, study.claims):
             record["criterion_commit"] = criterion_commit(claim)
@@ -216,11 +222,14 @@ def execute(
                 "git_commit": git_commit(),
                 "git_dirty": git_dirty(),
                 "claims": claims,
-                "metrics": metric_table(outcomes),
+                "metrics": metrics,
                 "figures": figures.saved,
                 "data": [o.data for o in outcomes],
             },
         )
+    except KeyboardInterrupt:  # Ctrl-C: the run was stopped, not broken
+        index.finish(run_id, "interrupted", time.time() - started)
+        raise
     except BaseException:
         index.finish(run_id, "failed", time.time() - started)
         raise

@@ -20,19 +20,19 @@ import json
 import os
 import secrets
 import sqlite3
-import sys
 import tempfile
 import time
-from contextlib import closing
-from dataclasses import dataclass
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import torch
-from tqdm import tqdm
 
 from thoughtlab.errors import UserError
 from thoughtlab.fileio import atomic_write_bytes
+from thoughtlab.train.progress import progress_bar
+from thoughtlab.train.scalars import append_jsonl
 
 INDEX_NAME = "index.sqlite"
 RESULT_NAME = "result.json"
@@ -44,6 +44,8 @@ def read_json(path: Path) -> Any:
         return json.loads(Path(path).read_text())
     except FileNotFoundError:
         raise UserError(f"{path} does not exist; check the run id with `thoughtlab runs`") from None
+    except IsADirectoryError:
+        raise UserError(f"{path} is a folder, not a JSON file; delete the run folder and run it again") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise UserError(f"{path} is not valid JSON ({exc}); delete the run folder and run it again") from None
 
@@ -64,11 +66,6 @@ def new_run_id(scale: str, seed: int) -> str:
     return f"{time.strftime('%Y%m%d-%H%M%S')}-{scale}-s{seed}-{secrets.token_hex(2)}"
 
 
-def show_progress() -> bool:
-    """Progress bars only on an interactive terminal."""
-    return sys.stderr.isatty()
-
-
 class LocalContext:
     """The :class:`thoughtlab.study.RunContext` of one seed of one run."""
 
@@ -83,14 +80,12 @@ class LocalContext:
         self.metrics_path = Path(metrics_path) if metrics_path is not None else self.run_dir / "metrics.jsonl"
 
     def log(self, step: int | None = None, **scalars: float) -> None:
-        """Append one line ``{"seed", "step", "time", **scalars}`` to metrics.jsonl."""
+        """Append one line ``{"seed", "step", "time", **scalars}`` to metrics.jsonl (non-finite values as null)."""
         record = {"seed": self.seed, "step": step, "time": round(time.time(), 3)}
-        record.update({k: float(v) for k, v in scalars.items()})
-        with open(self.metrics_path, "a") as handle:
-            handle.write(json.dumps(record) + "\n")
+        append_jsonl(self.metrics_path, {**record, **{k: float(v) for k, v in scalars.items()}})
 
     def progress(self, iterable: Iterable[Any], desc: str = "", total: int | None = None) -> Iterable[Any]:
-        return tqdm(iterable, desc=desc, total=total, disable=not show_progress(), leave=False)
+        return progress_bar(iterable, desc=desc, total=total, leave=False)
 
 
 class FigureDir:
@@ -126,6 +121,17 @@ class RunRow:
     verdicts: str
     path: str
 
+    def located(self, runs_dir: Path) -> RunRow:
+        """This row with ``path`` absolute: a stored relative path is taken under ``runs_dir``; an absolute one
+        that no longer exists (a moved runs folder, or an index written before paths were relative) falls back
+        to ``runs_dir/<study>/<run_id>``."""
+        path = Path(self.path)
+        if not path.is_absolute():
+            path = Path(runs_dir) / path
+        elif not path.exists():
+            path = Path(runs_dir) / self.study / self.run_id
+        return replace(self, path=str(path))
+
     @property
     def complete(self) -> bool:
         return self.status == "complete" and (Path(self.path) / RESULT_NAME).exists()
@@ -140,13 +146,37 @@ class RunRow:
         return self.status
 
 
-def _pid_alive(run_path: str) -> bool:
+PID_NAME = ".pid"
+
+
+def process_start_time(pid: int) -> str | None:
+    """The kernel's start time of process ``pid`` (clock ticks since boot, /proc/PID/stat field 22), or None.
+
+    With the PID it identifies a process: a PID reused by a later process has another start time.
+    """
     try:
-        pid = int((Path(run_path) / ".pid").read_text())
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rpartition(")")[2].split()[19]  # fields after "(comm)" start at field 3; field 22 is index 19
+
+
+def write_pid_file(run_dir: Path) -> None:
+    """Record this process as the run's owner: ``PID START_TIME`` (start time "-" where /proc is absent)."""
+    pid = os.getpid()
+    (Path(run_dir) / PID_NAME).write_text(f"{pid} {process_start_time(pid) or '-'}")
+
+
+def _pid_alive(run_path: str) -> bool:
+    """True when the process that wrote the run's .pid still runs (same PID *and* same start time)."""
+    try:
+        pid_text, _, started = (Path(run_path) / PID_NAME).read_text().strip().partition(" ")
+        pid = int(pid_text)
         os.kill(pid, 0)
     except (OSError, ValueError):
         return False
-    return True
+    now = process_start_time(pid)
+    return not started or started == "-" or now is None or now == started
 
 
 class RunIndex:
@@ -156,12 +186,13 @@ class RunIndex:
 
     def __init__(self, runs_dir: Path):
         self.path = Path(runs_dir) / INDEX_NAME
-        with closing(self._connect()) as db, db:
+        with self._db(commit=True) as db:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, study TEXT, scale TEXT,"
                 " seeds TEXT, device TEXT, status TEXT, started REAL, duration_s REAL,"
                 " verdicts TEXT, path TEXT)"
             )
+            db.execute(f"SELECT {self.COLUMNS} FROM runs LIMIT 0")  # a table of another layout fails here, early
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -169,12 +200,33 @@ class RunIndex:
         except sqlite3.Error as exc:
             raise UserError(f"cannot open the run index {self.path} ({exc}); pass another --runs-dir") from None
 
+    @contextmanager
+    def _db(self, commit: bool = False) -> Iterator[sqlite3.Connection]:
+        """A connection whose SQLite errors (a corrupt or foreign index file) become one UserError line."""
+        try:
+            with closing(self._connect()) as db:
+                if commit:
+                    with db:
+                        yield db
+                else:
+                    yield db
+        except sqlite3.DatabaseError as exc:
+            raise UserError(f"the run index {self.path} is unreadable ({exc}); move it aside (the run folders are "
+                            "kept, runs recorded before are no longer listed) or pass another --runs-dir") from None
+
     def add(self, row: RunRow) -> None:
-        with closing(self._connect()) as db, db:
-            db.execute(f"INSERT INTO runs ({self.COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", tuple(row.__dict__.values()))
+        """Insert ``row``, its path stored relative to the runs folder so that the folder can be moved."""
+        path = Path(row.path)
+        if path.is_absolute() and path.is_relative_to(self.path.parent.absolute()):
+            path = path.relative_to(self.path.parent.absolute())
+        elif not path.is_absolute():
+            path = Path(os.path.relpath(path.absolute(), self.path.parent.absolute()))
+        with self._db(commit=True) as db:
+            db.execute(f"INSERT INTO runs ({self.COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                       tuple(replace(row, path=str(path)).__dict__.values()))
 
     def finish(self, run_id: str, status: str, duration_s: float, verdicts: str = "") -> None:
-        with closing(self._connect()) as db, db:
+        with self._db(commit=True) as db:
             db.execute(
                 "UPDATE runs SET status=?, duration_s=?, verdicts=? WHERE run_id=?",
                 (status, duration_s, verdicts, run_id),
@@ -187,8 +239,9 @@ class RunIndex:
             if value is not None:
                 query += f" AND {column}=?"
                 args.append(value)
-        with closing(self._connect()) as db:
-            return [RunRow(*r) for r in db.execute(query + " ORDER BY started DESC", args)]
+        with self._db() as db:
+            rows = [RunRow(*r) for r in db.execute(query + " ORDER BY started DESC", args)]
+        return [row.located(self.path.parent) for row in rows]
 
     def latest_complete(self, study: str, scale: str) -> RunRow | None:
         return next((r for r in self.rows(study, scale) if r.complete), None)
@@ -202,8 +255,42 @@ class RunIndex:
         return matches[0]
 
 
+# what readers of result.json use: key -> type (claims and figures are lists of dicts with these keys)
+RESULT_KEYS = {"study": str, "scale": str, "seeds": list, "duration_s": (int, float), "claims": list,
+               "metrics": dict, "figures": list}
+CLAIM_KEYS = {"id": str, "verdict": str, "statement": str, "criterion": str, "measures": list, "ledger": list,
+              "kind": str, "effect_name": str, "effect": dict, "curve": list, "reason": str}
+VERDICTS = ("supported", "refuted", "inconclusive", "holds", "fails")  # holds/fails: kind="check" claims (study.decide)
+
+
+def read_result(run_dir: Path) -> dict[str, Any]:
+    """A run's result.json, checked to hold every key the CLI and the report read (UserError naming the first gap)."""
+    path = Path(run_dir) / RESULT_NAME
+    result = read_json(path)
+    fix = "delete the run folder and run the study again"
+    if not isinstance(result, dict):
+        raise UserError(f"{path} holds a {type(result).__name__}, not a result object; {fix}")
+    for key, kind in RESULT_KEYS.items():
+        if not isinstance(result.get(key), kind):
+            raise UserError(f"{path} lacks {key!r} or it has the wrong type; {fix}")
+    for i, claim in enumerate(result["claims"]):
+        for key, kind in CLAIM_KEYS.items():
+            if not isinstance(claim, dict) or not isinstance(claim.get(key), kind):
+                raise UserError(f"{path}: claims[{i}] lacks {key!r} or it has the wrong type; {fix}")
+        if claim["verdict"] not in VERDICTS:
+            raise UserError(f"{path}: claims[{i}] has verdict {claim['verdict']!r}, not one of {', '.join(VERDICTS)}; "
+                            f"{fix}")
+    for name, entry in result["metrics"].items():
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), (int, float)) for k in ("mean", "n")):
+            raise UserError(f"{path}: metrics[{name!r}] lacks 'mean' or 'n'; {fix}")
+    for i, figure in enumerate(result["figures"]):
+        if not isinstance(figure, dict) or not isinstance(figure.get("file"), str):
+            raise UserError(f"{path}: figures[{i}] lacks 'file'; {fix}")
+    return result
+
+
 def load_result(row: RunRow) -> dict[str, Any]:
     """The result.json of a complete run."""
     if not row.complete:
         raise UserError(f"run {row.run_id} is {row.shown_status}, not complete; rerun it with `thoughtlab run {row.study}`")
-    return read_json(Path(row.path) / RESULT_NAME)
+    return read_result(Path(row.path))

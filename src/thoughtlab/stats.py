@@ -10,13 +10,13 @@ estimates).  Two estimators cover the studies:
   pairs of a paired comparison.
 
 :func:`paired` builds the paired differences of two arms from per-seed views, and :func:`child_seed`
-derives every sub-seed from the run's seed and a few keys.
+(:func:`child_rng` for a NumPy generator) derives every sub-seed from the run's seed and a few keys.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -112,6 +112,16 @@ def bootstrap_ci(
     return Interval(estimate, low, high, x.size, f"BCa bootstrap over {x.size} units")
 
 
+def proportion_ci(share: float, n: int, level: float = LEVEL) -> Interval:
+    """A share of ``n`` independent trials (an accuracy on a test set) with its normal-approximation interval
+    p ± z·√(v/n), v = max(p(1 − p), 1/(4n)): the variance floor keeps a width at p = 0 or 1 instead of none.
+    """
+    if not (0.0 <= share <= 1.0) or n < 1:
+        raise BadInput(f"proportion_ci: share {share} of n={n} trials; pass a share in [0, 1] and n >= 1")
+    half = float(scipy_stats.norm.ppf((1 + level) / 2) * math.sqrt(max(share * (1 - share), 0.25 / n) / n))
+    return Interval(share, share - half, share + half, n, f"normal approximation over {n} trials")
+
+
 def paired(views: Sequence[Mapping[str, Any]], key_a: str, key_b: str, items: bool = False) -> np.ndarray:
     """Differences ``a − b`` of two arms that share seed (and test items).
 
@@ -136,10 +146,32 @@ def paired_effect(views: Sequence[Mapping[str, Any]], key_a: str, key_b: str, it
     return bootstrap_ci(diffs) if items else mean_ci(diffs)
 
 
-def child_seed(seed: int, *keys: str | int) -> int:
-    """A sub-seed in [0, 2³¹) derived from ``seed`` and ``keys`` (SHA-256, stable across runs and machines)."""
-    text = "/".join(str(part) for part in (seed, *keys))
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little") & 0x7FFFFFFF
+def _entropy(seed: int, keys: tuple[Any, ...]) -> np.random.SeedSequence:
+    """``SeedSequence((seed, *keys))``: a non-negative int key enters as itself, any other key (a name, a
+    float such as a ratio) as the CRC-32 of its ``str``."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise BadInput(f"child_seed: seed {seed!r} must be a non-negative integer")
+    words = [int(seed)]
+    for key in keys:
+        plain = isinstance(key, (int, np.integer)) and not isinstance(key, bool) and key >= 0
+        words.append(int(key) if plain else zlib.crc32(str(key).encode()))
+    return np.random.SeedSequence(words)
+
+
+def child_seed(seed: int, *keys: Any) -> int:
+    """A sub-seed in [0, 2³²) derived from ``seed`` and ``keys``: NumPy's ``SeedSequence((seed, *keys))``
+    hashed to one 32-bit word (stable across runs, machines and NumPy versions; keys other than non-negative
+    ints enter as the CRC-32 of their ``str``).
+
+    Use it for every sub-seed (``torch.Generator().manual_seed``, ``fit(seed=...)``); arithmetic such as
+    ``seed + 1`` or ``1000 * seed + i`` makes the streams of neighbouring seeds and indices collide.
+    """
+    return int(_entropy(seed, keys).generate_state(1)[0])
+
+
+def child_rng(seed: int, *keys: Any) -> np.random.Generator:
+    """A NumPy generator on the stream ``SeedSequence((seed, *keys))`` (as ``np.random.default_rng([seed, *keys])``)."""
+    return np.random.default_rng(_entropy(seed, keys))
 
 
 def exact(value: float, method: str) -> Interval:

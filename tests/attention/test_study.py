@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 
-from thoughtlab.attention import study as attention_study
 from thoughtlab.attention.experiments import SetModel, classifier_model, key_mass, pack, precision_at_1, predict
 from thoughtlab.attention.study import STUDY
 from thoughtlab.attention.tasks import needle_in_noise

@@ -74,7 +74,8 @@ def known_view(dead=(0.3, 0.1), grad=(-1.0, 0.0), steps=(200.0, 100.0), rise=(0.
             v[f"{a}.d16.steps.{kind}"] = steps[i]
             v[f"{a}.d16.reached.{kind}"] = reached
     v |= {"width.narrow.dead_mean": width_dead[0], "width.wide.dead_mean": width_dead[1],
-          "width.narrow.grad_ratio_log10": width_grad[0], "width.wide.grad_ratio_log10": width_grad[1]}
+          "width.narrow.grad_ratio_log10": width_grad[0], "width.wide.grad_ratio_log10": width_grad[1],
+          "width.narrow.dead_mean@0.75": width_dead[0], "width.wide.dead_mean@0.75": width_dead[1]}
     return v
 
 

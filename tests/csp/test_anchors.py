@@ -142,24 +142,27 @@ def test_overfits_one_image_and_finds_the_box():
 
 
 def test_spec_fits_the_training_interface(tmp_path):
-    training = pytest.importorskip("thoughtlab.csp.training")
+    from thoughtlab.csp.detectors import DETECTORS, build_detector
+    from thoughtlab.csp.inference import predict
     from thoughtlab.csp.synth import preset, write_split
+    from thoughtlab.csp.train_config import TrainConfig
+    from thoughtlab.csp.training import train_detector
     from thoughtlab.csp.training_data import ImageSet
 
-    training.register_detector("anchor", anchor_spec)
+    assert DETECTORS["anchor"] is anchor_spec  # known by name, with no registration step
     config = {"detector": "anchor", "backbone": "resnet18", "width": 0.125, "head_convs": 1,
               "anchors": AnchorDesign((16.0, 24.0, 40.0), (0.41,)).to_config()}
-    spec = training.build_detector(config)
+    spec = build_detector(config)
     assert spec.name == "anchor" and spec.config["anchors"]["heights"] == [16.0, 24.0, 40.0]
-    rebuilt = training.build_detector(spec.config)
+    rebuilt = build_detector(spec.config)
     assert rebuilt.config == spec.config
     for split, n in (("train", 4), ("val", 2)):
         write_split(tmp_path, split, n, seed=1, config=preset("default", 96, 64))
-    cfg = replace(training.TrainConfig.preset("smoke"), detector=config, steps=2, checkpoint_every=2, val_every=2)
-    result = training.train_detector(spec, ImageSet.from_split(tmp_path, "train"), cfg, tmp_path / "run",
-                                     val=ImageSet.from_split(tmp_path, "val"), progress=False)
+    cfg = replace(TrainConfig.preset("smoke"), detector=config, steps=2, checkpoint_every=2, val_every=2)
+    result = train_detector(spec, ImageSet.from_split(tmp_path, "train"), cfg, tmp_path / "run",
+                            val=ImageSet.from_split(tmp_path, "val"), progress=False)
     assert result.steps == 2 and all(np.isfinite(result.losses))
-    dets = training.predict(spec, result.model, [np.zeros((64, 96, 3), np.uint8)], score_threshold=0.0)
+    dets = predict(spec, result.model, [np.zeros((64, 96, 3), np.uint8)], score_threshold=0.0)
     assert len(dets) == 1 and dets[0].boxes.shape[1] == 4 and len(dets[0].scores) <= 100
 
 

@@ -68,13 +68,13 @@ def test_benchmark_has_default_splits_and_a_shifted_test_split(tmp_path):
 def test_parallel_training_gives_the_same_weights_as_sequential(tmp_path):
     import torch
 
-    from thoughtlab.csp import training
+    from thoughtlab.csp.detectors import load_detector
 
     folders = study.make_benchmark(study.SMOKE, tmp_path / "data")
     jobs = {"csp": study.SMOKE.train}
     serial = study.train_all(jobs, folders["default"], tmp_path / "serial", parallel=1)
     spawned = study.train_all(jobs, folders["default"], tmp_path / "spawned", parallel=2)
-    (_, a), (_, b) = training.load_detector(serial["csp"][0]), training.load_detector(spawned["csp"][0])
+    (_, a), (_, b) = load_detector(serial["csp"][0]), load_detector(spawned["csp"][0])
     assert serial["csp"][1] == spawned["csp"][1]   # validation history
     for key, value in a.state_dict().items():
         assert torch.equal(value, b.state_dict()[key]), key

@@ -9,15 +9,10 @@ import torch
 
 from thoughtlab.csp.datasets import PedestrianSet, make_image
 from thoughtlab.csp.synth import make_dataset
-from thoughtlab.csp.training import (
-    TrainConfig,
-    build_detector,
-    csp_spec,
-    evaluate_model,
-    load_detector,
-    seeded_detector,
-    train_detector,
-)
+from thoughtlab.csp.detectors import build_detector, csp_spec, load_detector, seeded_detector
+from thoughtlab.csp.inference import evaluate_model
+from thoughtlab.csp.train_config import TrainConfig
+from thoughtlab.csp.training import train_detector
 from thoughtlab.csp.training_data import HybridSampler, ImageSet
 from thoughtlab.errors import BadInput, UnknownName, UserError
 
@@ -93,9 +88,10 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(smoke_data, tmp_p
     assert full.losses[2:] == rest.losses
     for (name, a), b in zip(full.model.state_dict().items(), rest.model.state_dict().values()):
         assert torch.equal(a, b), name
-    _, loaded = load_detector(tmp_path / "b" / "model.pt")
-    for a, b in zip(loaded.state_dict().values(), full.model.state_dict().values()):
-        assert torch.equal(a, b)
+    for weights in ("model.pt", "checkpoint.pt"):  # the final teacher, and the teacher inside the training state
+        _, loaded = load_detector(tmp_path / "b" / weights)
+        for a, b in zip(loaded.state_dict().values(), full.model.state_dict().values()):
+            assert torch.equal(a, b), weights
 
 
 def test_validation_is_logged_and_best_teacher_saved(smoke_data, tmp_path):

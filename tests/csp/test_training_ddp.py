@@ -7,7 +7,7 @@ import subprocess
 import pytest
 import torch
 
-from thoughtlab.csp.training import load_detector
+from thoughtlab.csp.detectors import load_detector
 
 
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch built without torch.distributed")

@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.linalg
+import torch
 
 from thoughtlab.errors import BadInput
 from thoughtlab.metrics import FidStats, compute_fid, feature_stats, frechet_distance, load_stats, save_stats
@@ -135,6 +136,24 @@ def test_fid_bad_inputs():
         compute_fid(x, rng.standard_normal((50, 5)))
     with pytest.raises(BadInput, match="saved statistics"):
         compute_fid(feature_stats(x), x, repeats=2)
+    with pytest.raises(BadInput, match="threads"):
+        compute_fid(x, x, threads=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         compute_fid(x, x)  # N >= d: no warning
+
+
+def _thread_settings():
+    from threadpoolctl import threadpool_info
+
+    return torch.get_num_threads(), [(p["internal_api"], p["num_threads"]) for p in threadpool_info()]
+
+
+@pytest.mark.parametrize("threads", [None, 1, 3])
+def test_fid_restores_the_callers_thread_settings(threads):
+    rng = np.random.default_rng(5)
+    real, fake = rng.normal(size=(300, 20)), rng.normal(size=(300, 20)) + 0.1
+    before = _thread_settings()
+    value = compute_fid(real, fake, threads=threads)["value"]
+    assert _thread_settings() == before
+    assert value == pytest.approx(compute_fid(real, fake)["value"], rel=1e-9)

@@ -35,3 +35,20 @@ def test_tensorboard_mirror_is_optional(tmp_path):
         logger.log(0, loss=1.0)
         assert logger.tensorboard is present
     assert (tmp_path / "m.jsonl").read_text().count("\n") == 1
+
+
+def test_one_jsonl_writer_for_run_records_too(tmp_path):
+    from thoughtlab.runs import LocalContext
+    from thoughtlab.train import append_jsonl, jsonl_line
+
+    assert jsonl_line({"seed": 3, "step": None, "x": float("-inf"), "y": torch.tensor(2.5), "name": "a"}) == \
+        '{"seed": 3, "step": null, "x": null, "y": 2.5, "name": "a"}\n'
+    append_jsonl(tmp_path / "a.jsonl", {"loss": float("nan")})
+    append_jsonl(tmp_path / "a.jsonl", {"loss": 1})
+    assert (tmp_path / "a.jsonl").read_text() == '{"loss": null}\n{"loss": 1}\n'
+    ctx = LocalContext(0, "smoke", tmp_path / "run")
+    ctx.log(2, loss=float("nan"), acc=0.5)
+    text = (tmp_path / "run" / "metrics.jsonl").read_text()
+    assert "NaN" not in text
+    line = json.loads(text)
+    assert (line["seed"], line["step"], line["loss"], line["acc"]) == (0, 2, None, 0.5)

@@ -50,7 +50,8 @@ class BagsConfig:
 
 @dataclass(frozen=True)
 class NeedleConfig:
-    """One informative token among T - 1 Gaussian ones: over T at ``snr``, and over ``sweep_snrs`` at ``sweep_length``."""
+    """One informative token among T - 1 Gaussian ones: over T at ``snr``, and over ``sweep_snrs`` at
+    ``sweep_length``."""
 
     lengths: tuple[int, ...]
     steps: int

@@ -121,18 +121,6 @@ def precision_at_1(weights: np.ndarray, key: np.ndarray) -> np.ndarray:
     return ((key == top[:, None]) & (key >= 0)).any(axis=1).astype(np.float64)
 
 
-def binomial_halfwidth(p: float, n: int) -> float:
-    """95 % normal-approximation half-width of a proportion."""
-    return float(1.96 * np.sqrt(max(p * (1 - p), 1e-12) / n))
-
-
-def auc_halfwidth(auc: float, positives: int, negatives: int) -> float:
-    """95 % half-width of an AUC by Hanley & McNeil 1982 (eq. 2)."""
-    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
-    var = (auc * (1 - auc) + (positives - 1) * (q1 - auc**2) + (negatives - 1) * (q2 - auc**2)) / (positives * negatives)
-    return float(1.96 * np.sqrt(max(var, 1e-12)))
-
-
 def measure_adding(model: SetModel, test: Sets) -> dict[str, float]:
     """Success share (|error| < 0.04) and the weight on the two marked steps."""
     out, weights = predict(model, test)

@@ -17,6 +17,7 @@ from thoughtlab.attention import experiments as ex
 from thoughtlab.attention.config import AddingConfig, BagsConfig, NeedleConfig, SEConfig
 from thoughtlab.attention.tasks import adding_problem, bag_members, bags_from_members, needle_in_noise, noisy_channel_images
 from thoughtlab.data import load_dataset
+from thoughtlab.stats import child_rng, child_seed
 from thoughtlab.study import RunContext
 from thoughtlab.train import fit, seed_everything
 
@@ -29,24 +30,16 @@ def with_curve(final: dict[str, Any], curve: dict[str, dict[str, Any]]) -> dict[
     return final | {"curve": curve}
 
 
-def _rng(seed: int, *parts: int) -> np.random.Generator:
-    return np.random.default_rng([seed, *parts])
-
-
-def _sub_seed(seed: int, task: int, index: int) -> int:
-    return seed * 100_000 + task * 1_000 + index
-
-
 # ---------------------------------------------------------------- adding problem
 def run_adding(cfg: AddingConfig, ctx: RunContext) -> dict[str, dict[str, dict[str, float]]]:
     """Success share and marked-step weight for each pooling at each length."""
     table: dict[str, dict[str, dict[str, float]]] = {p: {} for p in cfg.poolings}
     for i, length in enumerate(ctx.progress(cfg.lengths, desc="adding problem")):
-        train = adding_problem(cfg.train, length, _rng(ctx.seed, 1, i, 0))
-        test = adding_problem(cfg.test, length, _rng(ctx.seed, 1, i, 1))
+        train = adding_problem(cfg.train, length, child_rng(ctx.seed, 1, i, 0))
+        test = adding_problem(cfg.test, length, child_rng(ctx.seed, 1, i, 1))
         for j, name in enumerate(cfg.poolings):
             model, curve = ex.train(lambda: ex.adding_model(name, cfg.hidden), train, steps=cfg.steps,
-                                    batch_size=cfg.batch, lr=cfg.lr, seed=_sub_seed(ctx.seed, 1, 10 * i + j),
+                                    batch_size=cfg.batch, lr=cfg.lr, seed=child_seed(ctx.seed, 1, 10 * i + j),
                                     device=ctx.device, loss_fn=ex.mse_on_scalar,
                                     measure=lambda net: ex.measure_adding(net, test), fractions=CURVE)
             table[name][str(length)] = with_curve(ex.measure_adding(model, test), curve)
@@ -65,13 +58,13 @@ def digit_features(cfg: BagsConfig, seed: int, device: torch.device) -> dict[str
         return torch.from_numpy(x.reshape(n, h // f, f, w // f, f).mean(axis=(2, 4)).reshape(n, -1))
 
     x_train, x_test = flat(split.x_train), flat(split.x_test)
-    order = _rng(seed, 2, 0).permutation(len(x_train))
+    order = child_rng(seed, 2, 0).permutation(len(x_train))
     for_features, for_bags = order[: len(order) // 2], order[len(order) // 2 :]
-    seed_everything(_sub_seed(seed, 2, 999))
+    seed_everything(child_seed(seed, 2, 999))
     net = nn.Sequential(nn.Linear(x_train.shape[1], 64), nn.ReLU(), nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
     y_train = torch.from_numpy(split.y_train)
     fit(net, x_train[for_features], y_train[for_features], steps=cfg.feature_steps, batch_size=64, lr=cfg.lr,
-        seed=_sub_seed(seed, 2, 999), device=device)
+        seed=child_seed(seed, 2, 999), device=device)
     embed = net[:4].eval()
     with torch.no_grad():
         train_features = embed(x_train[for_bags].to(device)).cpu().numpy()
@@ -103,15 +96,15 @@ def run_bags(cfg: BagsConfig, ctx: RunContext) -> tuple[dict[str, Any], list[dic
     table: dict[str, Any] = {p: {r: {} for r, _ in cfg.regimes} for p in cfg.poolings}
     examples: list[dict[str, Any]] = []
     for i, size in enumerate(ctx.progress(cfg.sizes, desc="digit bags")):
-        members, y = bag_members(test_y, cfg.test, size, TARGET_DIGIT, _rng(ctx.seed, 2, i, 1))
+        members, y = bag_members(test_y, cfg.test, size, TARGET_DIGIT, child_rng(ctx.seed, 2, i, 1))
         test = bags_from_members(test_x, test_y, members, y, TARGET_DIGIT)
         for k, (regime, n_bags) in enumerate(cfg.regimes):
-            train_members, train_labels = bag_members(train_y, n_bags, size, TARGET_DIGIT, _rng(ctx.seed, 2, i, 2 + k))
+            train_members, train_labels = bag_members(train_y, n_bags, size, TARGET_DIGIT, child_rng(ctx.seed, 2, i, 2 + k))
             train = bags_from_members(train_x, train_y, train_members, train_labels, TARGET_DIGIT)
             for j, name in enumerate(cfg.poolings):
                 model, curve = ex.train(lambda: ex.classifier_model(name, train_x.shape[1], cfg.hidden), train,
                                         steps=cfg.steps, batch_size=min(cfg.batch, n_bags), lr=cfg.lr,
-                                        seed=_sub_seed(ctx.seed, 2, 100 * i + 10 * k + j), device=ctx.device,
+                                        seed=child_seed(ctx.seed, 2, 100 * i + 10 * k + j), device=ctx.device,
                                         measure=lambda net: ex.measure_classifier(net, test), fractions=CURVE)
                 table[name][regime][str(size)] = with_curve(ex.measure_classifier(model, test), curve)
                 if i == 0 and k == len(cfg.regimes) - 1 and name == "additive":
@@ -126,21 +119,21 @@ def run_needle(cfg: NeedleConfig, ctx: RunContext) -> tuple[dict[str, Any], dict
     """Accuracy, needle weight and precision@1 over length (fixed SNR), and over SNR (fixed length)."""
     by_length: dict[str, Any] = {p: {} for p in cfg.poolings}
     for i, length in enumerate(ctx.progress(cfg.lengths, desc="needle over length")):
-        train = needle_in_noise(cfg.train, length, cfg.dim, cfg.snr, _rng(ctx.seed, 3, i, 0))
-        test = needle_in_noise(cfg.test, length, cfg.dim, cfg.snr, _rng(ctx.seed, 3, i, 1))
+        train = needle_in_noise(cfg.train, length, cfg.dim, cfg.snr, child_rng(ctx.seed, 3, i, 0))
+        test = needle_in_noise(cfg.test, length, cfg.dim, cfg.snr, child_rng(ctx.seed, 3, i, 1))
         for j, name in enumerate(cfg.poolings):
             model, curve = _needle_model(cfg, name, train, ctx, 10 * i + j, lambda net: ex.measure_classifier(net, test))
             by_length[name][str(length)] = with_curve(ex.measure_classifier(model, test), curve)
         ctx.log(needle_length=float(length), **{f"needle_acc_{p}": by_length[p][str(length)]["accuracy"] for p in by_length})
     low, high = min(cfg.sweep_snrs), max(cfg.sweep_snrs)
-    snr_rng = _rng(ctx.seed, 3, 500, 0)
+    snr_rng = child_rng(ctx.seed, 3, 500, 0)
     train = needle_in_noise(cfg.train, cfg.sweep_length, cfg.dim,
                             snr_rng.uniform(low, high, cfg.train), snr_rng)
     by_snr: dict[str, Any] = {p: {} for p in cfg.sweep_poolings}
     for j, name in enumerate(ctx.progress(cfg.sweep_poolings, desc="needle over SNR")):
         model, _ = _needle_model(cfg, name, train, ctx, 900 + j)
         for k, snr in enumerate(cfg.sweep_snrs):
-            test = needle_in_noise(cfg.test, cfg.sweep_length, cfg.dim, snr, _rng(ctx.seed, 3, 600 + k, 1))
+            test = needle_in_noise(cfg.test, cfg.sweep_length, cfg.dim, snr, child_rng(ctx.seed, 3, 600 + k, 1))
             by_snr[name][f"{snr:g}"] = ex.measure_classifier(model, test)
     return by_length, by_snr
 
@@ -148,7 +141,7 @@ def run_needle(cfg: NeedleConfig, ctx: RunContext) -> tuple[dict[str, Any], dict
 def _needle_model(cfg: NeedleConfig, name: str, train: Any, ctx: RunContext, index: int,
                   measure: Any = None) -> tuple[ex.SetModel, dict[str, Any]]:
     return ex.train(lambda: ex.classifier_model(name, cfg.dim, cfg.hidden), train, steps=cfg.steps,
-                    batch_size=cfg.batch, lr=cfg.lr, seed=_sub_seed(ctx.seed, 3, index), device=ctx.device,
+                    batch_size=cfg.batch, lr=cfg.lr, seed=child_seed(ctx.seed, 3, index), device=ctx.device,
                     measure=measure, fractions=CURVE if measure else ())
 
 
@@ -156,9 +149,9 @@ def _needle_model(cfg: NeedleConfig, name: str, train: Any, ctx: RunContext, ind
 def run_se(cfg: SEConfig, ctx: RunContext) -> dict[str, Any]:
     """Digits with noisy copies and pure-noise channels; do the learned SE gates follow per-channel SNR?"""
     split = load_dataset("digits")
-    x_train, snr = noisy_channel_images(split.x_train, cfg.signal_noise, cfg.pure_noise, _rng(ctx.seed, 4, 0))
-    x_test, _ = noisy_channel_images(split.x_test, cfg.signal_noise, cfg.pure_noise, _rng(ctx.seed, 4, 1))
-    seed = _sub_seed(ctx.seed, 4, 0)
+    x_train, snr = noisy_channel_images(split.x_train, cfg.signal_noise, cfg.pure_noise, child_rng(ctx.seed, 4, 0))
+    x_test, _ = noisy_channel_images(split.x_test, cfg.signal_noise, cfg.pure_noise, child_rng(ctx.seed, 4, 1))
+    seed = child_seed(ctx.seed, 4, 0)
     seed_everything(seed)
     model = ex.SEClassifier(len(snr), cfg.reduction, cfg.width)
     fit(model, torch.from_numpy(x_train), torch.from_numpy(split.y_train), steps=cfg.steps,

@@ -33,7 +33,6 @@ from typing import Any
 
 import numpy as np
 
-from thoughtlab.attention import experiments as ex
 from thoughtlab.attention.config import FULL, QUICK, SMOKE, Config
 from thoughtlab.attention.figures import plot
 from thoughtlab.attention.runners import run_adding, run_bags, run_needle, run_se

@@ -35,9 +35,9 @@ import torch
 from thoughtlab.collapse import THOUGHT
 from thoughtlab.data import Split, load_dataset
 from thoughtlab.nets.mobilenet import TinyMobileNet
-from thoughtlab.stats import Interval, bootstrap_ci
+from thoughtlab.stats import Interval, bootstrap_ci, child_seed, proportion_ci
 from thoughtlab.study import Claim, Control, Outcome, RunContext, Study
-from thoughtlab.train import accuracy, fit, seed_everything
+from thoughtlab.train import fit, seed_everything
 
 DATASETS: tuple[str, ...] = ("digits", "mnist5k")
 VARIANTS: tuple[str, ...] = ("linear", "relu6")
@@ -71,9 +71,8 @@ class Config:
 
 
 def binomial_ci_pp(acc_percent: float, n: int) -> float:
-    """95 % normal-approximation CI half-width of an accuracy, in percentage points."""
-    p = acc_percent / 100.0
-    return 100.0 * 1.96 * math.sqrt(max(p * (1.0 - p), 0.25 / n) / n)
+    """95 % CI half-width of an accuracy on ``n`` test images (:func:`thoughtlab.stats.proportion_ci`), in pp."""
+    return 100.0 * proportion_ci(acc_percent / 100.0, n).half_width
 
 
 CURVE_POINTS: tuple[float, ...] = (0.25, 0.5, 0.75)
@@ -117,7 +116,8 @@ def train_and_test(
 
     common = dict(batch_size=cfg.batch_size, device=device, optimizer="adam")
     fit(model, x, y, steps=cfg.steps, lr=cfg.lr, seed=seed, on_step=evaluate_at(0), **common)
-    result = fit(model, x, y, steps=decay_steps, lr=cfg.lr / 10, seed=seed + 1, on_step=evaluate_at(cfg.steps), **common)
+    result = fit(model, x, y, steps=decay_steps, lr=cfg.lr / 10, seed=child_seed(seed, "decay"),
+                 on_step=evaluate_at(cfg.steps), **common)
     curve[1.0] = correct_items(result.model, x_test, y_test)
     return curve, fmean(result.losses[-10:])
 
@@ -132,7 +132,7 @@ def run(cfg: Config, ctx: RunContext) -> Outcome:
     for index, (dataset, width) in enumerate(ctx.progress(cells, desc="linear-bottleneck")):
         split = load_dataset(dataset, seed=ctx.seed % 2**32)  # one split per seed, shared by all cells
         n_test = len(split.y_test)
-        cell_seed = ctx.seed * 1000 + index
+        cell_seed = child_seed(ctx.seed, dataset, width)
         for variant in VARIANTS:
             key = f"{dataset}.w{width}.{variant}"
             curve, losses[key] = train_and_test(split, width, variant == "linear", cfg, cell_seed, ctx.device)

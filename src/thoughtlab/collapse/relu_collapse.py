@@ -11,7 +11,6 @@ leaky-ReLU controls.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -22,13 +21,12 @@ import torch
 from thoughtlab.collapse import THOUGHT
 from thoughtlab.collapse import manifolds as mf
 from thoughtlab.errors import BadInput
-from thoughtlab.stats import Interval, bootstrap_ci, exact
+from thoughtlab.stats import Interval, bootstrap_ci, child_seed, exact, mean_ci
 from thoughtlab.study import Claim, Outcome, RunContext, Study
 
 CURVE_METRICS: tuple[str, ...] = ("unrecoverable", "r2", "knn", "plain_err")
 CLAIM_MANIFOLDS: tuple[str, ...] = ("spiral", "circle")  # curves: kNN is meaningful and the claims read them
 CLAIM_DIMS: tuple[int, ...] = (2, 3, 15, 30, 50)
-Z95 = 1.96
 LINE_STYLES = {"identity": "-", "relu": "-", "relu6": "--", "leaky_relu": "-."}
 COLOURS = {"identity": "tab:blue", "relu": "tab:orange", "relu6": "tab:green", "leaky_relu": "tab:red"}
 
@@ -75,26 +73,16 @@ def check_config(cfg: Config) -> None:
         )
 
 
-def child_seed(seed: int, stream: int) -> int:
-    """An independent seed per stream: 0 for the manifold samples, n for the draws of T at width n.
-
-    Per-width streams make the draws at one n independent of which other widths
-    the config lists.
-    """
-    return int(np.random.SeedSequence((seed, stream)).generate_state(1)[0])
-
-
 def draw_lifts(cfg: Config, seed: int) -> dict[int, torch.Tensor]:
-    """``cfg.draws`` Gaussian T (n×2) for every width n of the config."""
+    """``cfg.draws`` Gaussian T (n×2) for every width n of the config, on stream n of the seed (stream 0 is the
+    manifold samples), so the draws at one n do not depend on which other widths the config lists."""
     gens = {n: torch.Generator().manual_seed(child_seed(seed, n)) for n in cfg.dims}
     return {n: mf.gaussian_embeddings(cfg.draws, n, gen) for n, gen in gens.items()}
 
 
 def mean_and_ci(values: torch.Tensor) -> tuple[float, float]:
-    """Mean over draws and the 95 % normal-approximation CI half-width."""
-    mean = float(values.mean())
-    half = Z95 * float(values.std()) / math.sqrt(len(values)) if len(values) > 1 else 0.0
-    return mean, half
+    """Mean over draws and the half-width of its 95 % Student-t interval (:func:`thoughtlab.stats.mean_ci`)."""
+    return float(values.mean()), mean_ci(values.double().cpu().numpy()).half_width
 
 
 def measure_width(

@@ -23,14 +23,14 @@ set's statistics, and the network is then tied to them.  The parts:
   decoding (:func:`thoughtlab.csp.decode.nms`), keep the best 100.
 
 The network is in :mod:`thoughtlab.csp.anchors_model`; :func:`anchor_spec` wraps everything in the
-detector-agnostic ``DetectorSpec`` of :mod:`thoughtlab.csp.training`.
+detector-agnostic ``DetectorSpec`` of :mod:`thoughtlab.csp.spec`.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
@@ -39,10 +39,8 @@ import torch.nn.functional as F
 from thoughtlab.csp.anchors_model import ANCHOR_STRIDE, AnchorNet, AnchorOutput
 from thoughtlab.csp.decode import NMS_IOU, Detections, box_iou, nms
 from thoughtlab.csp.model import PAD_MULTIPLE
+from thoughtlab.csp.spec import DetectorSpec
 from thoughtlab.errors import BadInput
-
-if TYPE_CHECKING:
-    from thoughtlab.csp.training import DetectorSpec
 
 POSITIVE_IOU = 0.5
 NEGATIVE_IOU = 0.4
@@ -282,9 +280,6 @@ def anchor_spec(config: dict[str, Any]) -> DetectorSpec:
     Other keys (defaults in ``DEFAULT_CONFIG``): backbone, width, channels, head_convs, backbone_weights,
     low_quality_matches, nms_iou, pre_nms_top_k, max_detections.
     """
-    # Imported here: training imports the detector builders lazily, too.
-    from thoughtlab.csp.training import DetectorSpec
-
     unknown = sorted(set(config) - set(DEFAULT_CONFIG) - {"anchors"})
     if unknown:
         raise BadInput(f"unknown anchor detector option(s) {unknown}; known: {sorted([*DEFAULT_CONFIG, 'anchors'])}")

@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from thoughtlab import validate
 from thoughtlab.errors import UserError
+
+SCORE = validate.argtype(lambda v: validate.number(v, "the score threshold", low=0, high=1), float)
+ASPECT = validate.argtype(lambda v: validate.number(v, "the aspect ratio (width / height)", low=0, low_open=True,
+                                                    high=100), float)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
@@ -18,6 +23,8 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     for path, what in ((args.detections, "detections"), (args.gt, "ground truth")):
         if not Path(path).exists():
             raise UserError(f"{what} {path} does not exist; check the path")
+    if args.out:
+        validate.output_dir(args.out, "--out")
     result = evaluate(args.gt, args.detections, args.subsets or DEFAULT_SUBSETS, settings)
     print(result.table())
     if result.n_detections_unknown_image:
@@ -37,15 +44,12 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 def cmd_train(args: argparse.Namespace) -> None:
     """Train a detector (CSP by default) with a preset and/or a JSON config; see thoughtlab.csp.training."""
-    from thoughtlab.csp.training import (
-        load_config,
-        open_datasets,
-        seeded_detector,
-        train_detector,
-    )
+    from thoughtlab.csp.detectors import seeded_detector
+    from thoughtlab.csp.training import load_config, open_datasets, train_detector
     from thoughtlab.train import distributed
 
     cfg = load_config(args.config, args.preset)
+    validate.output_dir(args.out, "--out")
     distributed.init()
     main = distributed.is_main()
     try:
@@ -98,8 +102,8 @@ def add_csp_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("images", help="an image (PNG/JPG) or a folder of them")
     p.add_argument("--weights", required=True, help="model.pt or best.pt written by 'thoughtlab csp train'")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--score-threshold", type=float, default=0.1, help="minimum center score (default 0.1)")
-    p.add_argument("--aspect", type=float, help="box width/height ratio (default: the model's, 0.41)")
+    p.add_argument("--score-threshold", type=SCORE, default=0.1, help="minimum center score (default 0.1)")
+    p.add_argument("--aspect", type=ASPECT, help="box width/height ratio (default: the model's, 0.41)")
     p.add_argument("--gt", help="COCO-style json whose images[].id/file_name give image_id "
                                 "(default: 1-based position in sorted file order; see image_ids.json)")
     p.set_defaults(func=cmd_detect)

@@ -117,12 +117,9 @@ def _field(obj: Any, key: str, path: Path, where: str) -> Any:
 
 
 def _box(value: Any, path: Path, where: str) -> list[float]:
-    ok = isinstance(value, (list, tuple)) and len(value) == 4
-    if ok:
-        try:
-            box = [float(v) for v in value]
-        except (TypeError, ValueError):
-            ok = False
+    ok = isinstance(value, (list, tuple)) and len(value) == 4 and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)  # "41" is a string, not a number
+    box = [float(v) for v in value] if ok else []
     if not ok or not all(math.isfinite(v) for v in box):
         raise BadInput(f"{path}: field {where} must be 4 finite numbers [x, y, w, h], got {value!r}")
     return box
@@ -177,8 +174,9 @@ def load_citypersons_coco(path: str | Path, name: str | None = None) -> Pedestri
 
 
 def _integer(value: Any, path: Path, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
-        raise BadInput(f"{path}: field {where} must be an integer, got {value!r}")
+    if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+            or value != int(value) or not -2**63 <= value < 2**63):  # image ids are stored as int64
+        raise BadInput(f"{path}: field {where} must be an integer, got {value!r}; write a whole number")
     return int(value)
 
 
@@ -338,8 +336,14 @@ def caltech_visibility(boxes: np.ndarray, vis_boxes: np.ndarray, occluded: np.nd
 # ---------------------------------------------------------------- any format, writer, training policy
 
 def load_annotations(path: str | Path, name: str | None = None) -> PedestrianSet:
-    """Load by content: COCO-style json, gtBboxCityPersons json (or a folder), anno_*.mat, Caltech txt."""
-    path = Path(path)
+    """Load by content: COCO-style json, gtBboxCityPersons json (or a folder), anno_*.mat, Caltech txt.
+
+    The set must hold at least one image, and no box may have a negative width or height.
+    """
+    return _checked(_load_any(Path(path), name), Path(path))
+
+
+def _load_any(path: Path, name: str | None) -> PedestrianSet:
     if not path.exists():
         raise BadInput(f"{path}: no such file or folder")
     if path.is_dir():
@@ -354,6 +358,19 @@ def load_annotations(path: str | Path, name: str | None = None) -> PedestrianSet
     if isinstance(data, dict) and "objects" in data:
         return load_citypersons_json(path, name)
     return load_citypersons_coco(path, name)
+
+
+def _checked(dataset: PedestrianSet, path: Path) -> PedestrianSet:
+    """BadInput for a set without images (nothing to evaluate) or a box of negative width or height."""
+    if not dataset.images:
+        raise BadInput(f"{path}: holds no images, so there is nothing to evaluate; give the ground truth of the "
+                       "images the detections are for")
+    for image in dataset.images:
+        bad = np.flatnonzero((image.boxes[:, 2:] < 0).any(axis=1))
+        if bad.size:
+            raise BadInput(f"{path}: image {image.image_id} ({image.file_name}) box {int(bad[0])} has negative "
+                           f"width or height {image.boxes[bad[0]].tolist()}; boxes are [x, y, w, h] with w, h >= 0")
+    return dataset
 
 
 def write_coco(dataset: PedestrianSet, path: str | Path) -> None:

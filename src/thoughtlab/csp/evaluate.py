@@ -140,7 +140,8 @@ class Detections:
             ok = len(ids) == len(boxes) == len(scores) == len(kept)
         except (AttributeError, KeyError, TypeError, ValueError):
             ok = False
-        if not ok or not (np.isfinite(boxes).all() and np.isfinite(scores).all() and np.all(ids == np.round(ids))):
+        if not ok or not (np.isfinite(boxes).all() and np.isfinite(scores).all() and np.all(ids == np.round(ids))
+                          and (boxes[:, 2:] >= 0).all()):
             raise BadInput(f"{source}: {_first_bad_detection(results)}")
         return cls(ids.astype(np.int64), boxes, scores)
 
@@ -215,6 +216,8 @@ def _first_bad_detection(results: list[Any]) -> str:
             row = np.zeros(0)
         if row.shape != (6,) or not np.isfinite(row).all() or row[0] != round(row[0]):
             return f"field [{i}] must have an integer image_id, bbox of 4 finite numbers and a finite score"
+        if (row[3:5] < 0).any():
+            return f"field [{i}] has a bbox of negative width or height {det['bbox']}; bbox is [x, y, w, h], w, h >= 0"
     return "detections could not be read"
 
 

@@ -19,7 +19,7 @@ import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
@@ -28,13 +28,13 @@ from torch import nn
 
 from thoughtlab.csp import evaluate as mr
 from thoughtlab.csp.decode import Detections
+from thoughtlab.csp.detectors import load_detector
 from thoughtlab.csp.model import normalize_images, pad_to_multiple
+from thoughtlab.csp.spec import DetectorSpec
 from thoughtlab.csp.training_data import ImageSet, read_image
+from thoughtlab import validate
 from thoughtlab.errors import BadInput
 from thoughtlab.fileio import atomic_write_bytes, atomic_write_json
-
-if TYPE_CHECKING:
-    from thoughtlab.csp.training import DetectorSpec
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 PREDICT_BATCH = 8
@@ -134,15 +134,19 @@ def detect_files(weights: str | Path, source: str | Path, out: str | Path, score
 
     ``aspect_ratio`` overrides the detector's saved width/height ratio (CSP: 0.41).  Returns the results list.
     """
-    from thoughtlab.csp.training import load_detector
-
+    score_threshold = validate.number(score_threshold, "--score-threshold", low=0, high=1)
+    if aspect_ratio is not None:
+        aspect_ratio = validate.number(aspect_ratio, "--aspect (box width / height)", low=0, low_open=True, high=100)
     files = list_images(source)
     ids = image_ids(files, gt)
-    overrides = {} if aspect_ratio is None else {"aspect_ratio": float(aspect_ratio)}
+    overrides = {} if aspect_ratio is None else {"aspect_ratio": aspect_ratio}
     spec, model = load_detector(weights, overrides)
     out = Path(out)
     if out.resolve() in {f.parent.resolve() for f in files}:
         raise BadInput(f"--out {out} is the image folder; choose another folder so that no input is overwritten")
+    validate.output_dir(out, "--out")
+    for path in files:  # every input decodes before anything is written: no half-finished output folder
+        read_image(path)
     results: list[dict[str, Any]] = []
     for path, image_id in zip(files, ids):
         image = read_image(path)

@@ -12,7 +12,7 @@ pedestrian benchmark of :mod:`thoughtlab.csp.synth` (exact boxes and visibility)
    (RetinaNet-style, :mod:`thoughtlab.csp.anchors`) whose anchors were designed on the training
    distribution degrades more than CSP with its unchanged configuration.
 
-Both detectors share the backbone, the training recipe (:data:`thoughtlab.csp.training.PRESETS`) and
+Both detectors share the backbone, the training recipe (:data:`thoughtlab.csp.train_config.PRESETS`) and
 the training images; each keeps the teacher with the best validation MR⁻² (the validation split of the
 training distribution; the test sets are only used once, at the end).  The quick recipe's departures
 from the paper were chosen on CSP's validation MR⁻², not the anchor detector's, which favours CSP in
@@ -32,12 +32,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from thoughtlab.csp import training
 from thoughtlab.csp.anchors import design_for_dataset
+from thoughtlab.csp.detectors import load_detector, seeded_detector
 from thoughtlab.csp.evaluate import Evaluation, evaluate
 from thoughtlab.csp.evaluate_plots import draw_curve, style_axes
 from thoughtlab.csp.hog import hog_detect_dataset
+from thoughtlab.csp.inference import evaluate_model
+from thoughtlab.csp.spec import DetectorSpec
 from thoughtlab.csp.synth import make_dataset
+from thoughtlab.csp.train_config import PRESETS, TrainConfig
+from thoughtlab.csp.training import train_detector
 from thoughtlab.csp.training_data import ImageSet
 from thoughtlab.stats import Interval, mean_ci
 from thoughtlab.study import Claim, Outcome, RunContext, Study
@@ -51,12 +55,12 @@ SUBSETS = ("Reasonable", "All")
 class Config:
     """The benchmark (image size, split sizes, data seed) and the shared training recipe.
 
-    ``train`` is a :class:`~thoughtlab.csp.training.TrainConfig` preset; the anchor baseline uses it
+    ``train`` is a :class:`~thoughtlab.csp.train_config.TrainConfig` preset; the anchor baseline uses it
     with CSP's backbone and anchors designed on the training split in place of its detector.
     ``parallel``: detectors trained at once, each in its own process (2 = both, on 2 cores).
     """
 
-    train: training.TrainConfig
+    train: TrainConfig
     width: int = 320
     height: int = 240
     sizes: dict[str, int] = field(default_factory=lambda: {"train": 400, "val": 100, "test": 100})
@@ -83,19 +87,19 @@ def make_benchmark(cfg: Config, root: Path) -> dict[str, Path]:
     return folders
 
 
-def train_job(name: str, train_cfg: training.TrainConfig, data: Path, out: Path, threads: int
+def train_job(name: str, train_cfg: TrainConfig, data: Path, out: Path, threads: int
               ) -> tuple[str, Path, list[list[float]], float]:
     """Train one detector in this process (resuming an interrupted run); returns its best-on-val weights file."""
     torch.set_num_threads(threads)
-    spec = training.seeded_detector(train_cfg.detector, train_cfg.seed)
+    spec = seeded_detector(train_cfg.detector, train_cfg.seed)
     train = ImageSet.from_split(data, "train", train_cfg.min_height, train_cfg.cache_images)
     val = ImageSet.from_split(data, "val", 0.0, train_cfg.cache_images)
-    result = training.train_detector(spec, train, train_cfg, out, val=val, resume=True, progress=False)
+    result = train_detector(spec, train, train_cfg, out, val=val, resume=True, progress=False)
     weights = out / "best.pt" if (out / "best.pt").is_file() else out / "model.pt"
     return name, weights, [list(h) for h in result.val_history], result.seconds
 
 
-def train_all(jobs: dict[str, training.TrainConfig], data: Path, run_dir: Path, parallel: int
+def train_all(jobs: dict[str, TrainConfig], data: Path, run_dir: Path, parallel: int
               ) -> dict[str, tuple[Path, list[list[float]], float]]:
     """Train the detectors, ``parallel`` at a time in separate processes with this process's thread count.
 
@@ -111,10 +115,10 @@ def train_all(jobs: dict[str, training.TrainConfig], data: Path, run_dir: Path, 
     return {name: (weights, history, seconds) for name, weights, history, seconds in done}
 
 
-def evaluate_detector(spec: training.DetectorSpec, model: Any, folders: dict[str, Path],
+def evaluate_detector(spec: DetectorSpec, model: Any, folders: dict[str, Path],
                       threshold: float) -> dict[str, Evaluation]:
     """MR⁻² of a trained detector on both test sets."""
-    return {dist: training.evaluate_model(spec, model, ImageSet.from_split(folder, "test"), threshold,
+    return {dist: evaluate_model(spec, model, ImageSet.from_split(folder, "test"), threshold,
                                           subsets=SUBSETS)
             for dist, folder in folders.items()}
 
@@ -146,7 +150,7 @@ def run(cfg: Config, ctx: RunContext) -> Outcome:
     trained = train_all(jobs, folders["default"], Path(ctx.run_dir), cfg.parallel)
     evaluations: dict[str, dict[str, Evaluation]] = {}
     for name, (weights, _, _) in trained.items():
-        evaluations[name] = evaluate_detector(*training.load_detector(weights), folders, cfg.train.score_threshold)
+        evaluations[name] = evaluate_detector(*load_detector(weights), folders, cfg.train.score_threshold)
     history = {name: h for name, (_, h, _) in trained.items()}
     train_seconds = {name: seconds for name, (_, _, seconds) in trained.items()}
     evaluations["hog"] = evaluate_hog(folders, ctx)
@@ -250,11 +254,11 @@ CLAIMS = (
           measures=("anchor.degradation", "csp.degradation", "degradation_gap")),
 )
 
-SMOKE = Config(train=training.PRESETS["smoke"], width=192, height=160,
+SMOKE = Config(train=PRESETS["smoke"], width=192, height=160,
                sizes={"train": 6, "val": 3, "test": 4}, shifted_test=4, parallel=1)
-QUICK = Config(train=training.PRESETS["quick"])
-FULL = Config(train=replace(training.PRESETS["quick"], steps=6000, crop=(384, 320), val_max_images=None,
-                            detector={**training.PRESETS["quick"].detector, "backbone": "resnet50", "width": 1.0}),
+QUICK = Config(train=PRESETS["quick"])
+FULL = Config(train=replace(PRESETS["quick"], steps=6000, crop=(384, 320), val_max_images=None,
+                            detector={**PRESETS["quick"].detector, "backbone": "resnet50", "width": 1.0}),
               width=640, height=480, sizes={"train": 2000, "val": 200, "test": 500}, shifted_test=500)
 
 STUDY = Study(

@@ -23,7 +23,6 @@ import io
 import itertools
 import os
 import re
-import zlib
 from dataclasses import asdict
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from thoughtlab.csp.synth_scene import PRESETS, Annotation, Scene, SceneConfig, 
 from thoughtlab.csp.synth_scene import preset as _named_preset
 from thoughtlab.errors import BadInput, UserError
 from thoughtlab.fileio import atomic_write_bytes, atomic_write_json
+from thoughtlab.stats import child_rng
 
 __all__ = ["SceneConfig", "PRESETS", "preset", "Annotation", "Scene", "generate_scene", "scene_rng",
            "write_split", "make_dataset", "draw_annotations", "split_statistics", "DEFAULT_SIZES"]
@@ -46,7 +46,7 @@ _SPLIT_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 def scene_rng(seed: int, split: str, index: int) -> np.random.Generator:
     """The generator of image ``index`` of ``split``: independent of the split's size."""
-    return np.random.default_rng([int(seed), zlib.crc32(split.encode()), int(index)])
+    return child_rng(seed, split, index)
 
 
 def _annotation_json(ann: Annotation, ann_id: int, image_id: int) -> dict:

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import json
 import math
+import types
+import typing
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from thoughtlab import validate
 from thoughtlab.csp.augment import AugmentConfig
+from thoughtlab.csp.detectors import check_detector_config
 from thoughtlab.errors import BadInput, UnknownName
 
 LR_SCHEDULES = ("constant", "cosine")
@@ -58,8 +62,20 @@ class TrainConfig:
                                                                "sizes": {"train": 400, "val": 100, "test": 100}})
 
     def validate(self) -> TrainConfig:
+        check_types(self, "training option")
+        check_types(self.augment, "augment option")
+        check_detector_config(self.detector, "training option detector")
+        check_synthetic(self.synthetic)
         if any(int(s) <= 0 or int(s) % 16 for s in self.crop) or len(self.crop) != 2:
             raise BadInput(f"crop {self.crop} must be two positive multiples of 16 (H, W)")
+        for name in ("weight_decay", "min_height"):
+            validate.number(getattr(self, name), f"training option {name}", low=0)
+        validate.number(self.score_threshold, "training option score_threshold", low=0, high=1)
+        if self.hybrid_ratio is not None:
+            validate.number(self.hybrid_ratio, "training option hybrid_ratio", low=0, high=1, high_open=True)
+        if self.val_max_images is not None:
+            validate.integer(self.val_max_images, "training option val_max_images", low=1)
+        validate.seed(self.seed, "training option seed")
         for name in ("batch_size", "steps", "checkpoint_every", "val_every", "log_every"):
             if getattr(self, name) < 1:
                 raise BadInput(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -83,6 +99,8 @@ class TrainConfig:
                 raise UnknownName("training option", key, sorted(known))
         values = dict(data)
         if "augment" in values:
+            if not isinstance(values["augment"], dict):
+                raise BadInput(f"training option augment must be a JSON object, got {values['augment']!r}")
             aug_known = {f.name for f in fields(AugmentConfig)}
             for key in values["augment"]:
                 if key not in aug_known:
@@ -90,7 +108,10 @@ class TrainConfig:
             aug = {k: tuple(v) if isinstance(v, list) else v for k, v in values["augment"].items()}
             values["augment"] = replace(base.augment, **aug)
         if "crop" in values:
-            values["crop"] = tuple(int(s) for s in values["crop"])
+            crop = values["crop"]
+            if not isinstance(crop, (list, tuple)) or len(crop) != 2:
+                raise BadInput(f"training option crop must be a list of two integers [H, W], got {crop!r}")
+            values["crop"] = tuple(crop)
         return replace(base, **values).validate()
 
     @classmethod
@@ -98,6 +119,57 @@ class TrainConfig:
         if name not in PRESETS:
             raise UnknownName("training preset", name, list(PRESETS))
         return PRESETS[name]
+
+
+# ------------------------------------------------------------------------------------------ JSON types
+
+def check_value(value: Any, hint: Any, name: str) -> None:
+    """``value`` fits the annotation ``hint`` the way JSON can carry it: int (not bool, not 2.0), float (int
+    accepted, finite), bool, str, ``X | None``, ``tuple[X, ...]``/``tuple[X, Y]``, dicts; else BadInput."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return
+        return check_value(value, next(a for a in args if a is not type(None)), name)
+    if origin is tuple:
+        kinds = [args[0]] * len(value) if len(args) == 2 and args[1] is Ellipsis else list(args)
+        if not isinstance(value, (list, tuple)) or len(value) != len(kinds):
+            raise BadInput(f"{name} must be a list of {len(kinds)} values, got {value!r}")
+        for i, (item, kind) in enumerate(zip(value, kinds)):
+            check_value(item, kind, f"{name}[{i}]")
+        return
+    if origin is dict or hint is dict:
+        if not isinstance(value, dict):
+            raise BadInput(f"{name} must be a JSON object, got {value!r}")
+        return
+    if hint in (int, float, bool, str):
+        validate.json_typed(value, hint, name)
+
+
+def check_types(config: Any, kind: str) -> None:
+    """Every field of the dataclass ``config`` has its annotated JSON type (see :func:`check_value`)."""
+    hints = typing.get_type_hints(type(config))
+    for f in fields(config):
+        check_value(getattr(config, f.name), hints[f.name], f"{kind} {f.name}")
+
+
+def check_synthetic(spec: Any) -> None:
+    """The ``synthetic`` option: preset (str), width/height (integers >= 32 or null), seed, sizes {split: n >= 0}."""
+    name = "training option synthetic"
+    if not isinstance(spec, dict):
+        raise BadInput(f"{name} must be a JSON object, got {spec!r}")
+    if "preset" in spec:
+        validate.json_typed(spec["preset"], str, f"{name} preset")
+    for key in ("width", "height"):
+        if spec.get(key) is not None:
+            validate.integer(spec[key], f"{name} {key}", low=32, high=8192)
+    if "seed" in spec:
+        validate.seed(spec["seed"], f"{name} seed")
+    sizes = spec.get("sizes", {})
+    if not isinstance(sizes, dict):
+        raise BadInput(f"{name} sizes must be an object such as {{\"train\": 400, \"val\": 100}}, got {sizes!r}")
+    for split, n in sizes.items():
+        validate.integer(n, f"{name} sizes.{split}", low=0, high=1_000_000)
 
 
 PRESETS: dict[str, TrainConfig] = {

@@ -7,7 +7,9 @@ with and without people, Adam at a constant learning rate, and a mean teacher --
 evaluated.  A detector plugs in through :class:`DetectorSpec` (model, targets, collate, loss, decode);
 see notes/CSP_INTERFACE.md.
 
-Outputs in ``out_dir``: ``checkpoint.pt`` (full state, for ``resume``), ``model.pt`` (final teacher),
+The loop, checkpoints, resume, logging and progress are :func:`thoughtlab.train.train`'s; this file is the
+recipe (:class:`DetectorRecipe`) and the validation hook.  Outputs in ``out_dir``: ``checkpoint.pt``
+(the :class:`~thoughtlab.train.TrainState`, for ``resume``), ``model.pt`` (final teacher),
 ``best.pt`` (teacher with the best validation MR⁻² Reasonable), ``metrics.jsonl``, ``config.json``.
 All sampling depends only on (seed, step), so a resumed run ends with the same weights as an
 uninterrupted one, and under ``torchrun`` rank r trains on its own slice of each global batch.
@@ -17,49 +19,24 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 from torch import nn
 
 from thoughtlab.csp.augment import augment
-from thoughtlab.csp.detectors import (  # noqa: F401  (re-exported: the trainer's public names)
-    CSP_DEFAULTS,
-    DETECTOR_MODULES,
-    DETECTORS,
-    DetectorSpec,
-    build_detector,
-    csp_spec,
-    register_detector,
-    seeded_detector,
-    stack_dicts,
-)
-from thoughtlab.csp.inference import evaluate_model, predict, to_eval_detections  # noqa: F401  (re-exported)
+from thoughtlab.csp.detectors import weights_file
+from thoughtlab.csp.inference import evaluate_model
 from thoughtlab.csp.model import normalize_images
-from thoughtlab.csp.train_config import (  # noqa: F401
-    LR_SCHEDULES,
-    PRESETS,
-    TrainConfig,
-    learning_rate,
-)
+from thoughtlab.csp.spec import DetectorSpec
+from thoughtlab.csp.train_config import TrainConfig, learning_rate
 from thoughtlab.csp.training_data import HybridSampler, ImageSet, keyed_generator
 from thoughtlab.errors import BadInput, UserError
 from thoughtlab.fileio import atomic_write_json
-from thoughtlab.train import (
-    EMA,
-    ScalarLogger,
-    distributed,
-    load_checkpoint,
-    pick_device,
-    save_checkpoint,
-)
-
-WEIGHTS_FORMAT = "thoughtlab-detector-v1"
+from thoughtlab.train import EMA, Hook, ScalarLogger, TrainState, core, distributed, pick_device, save_checkpoint
 
 
 @dataclass
@@ -75,27 +52,6 @@ class TrainResult:
     best_val_mr2: float | None
 
 
-# ------------------------------------------------------------------------------------------ saved weights
-
-def load_detector(path: str | Path, overrides: dict[str, Any] | None = None) -> tuple[DetectorSpec, nn.Module]:
-    """The spec and teacher weights of ``model.pt`` / ``best.pt`` / ``checkpoint.pt`` (``weights_only`` load).
-
-    ``overrides`` change decode-time options of the saved detector config (e.g. ``aspect_ratio``).
-    """
-    state = load_checkpoint(path)
-    if not isinstance(state.get("detector"), dict) or not isinstance(state.get("model"), dict):
-        raise BadInput(f"{path} is not a detector weights file (needs keys 'detector' and 'model'); "
-                       "use model.pt or best.pt from 'thoughtlab csp train'")
-    spec = build_detector({**state["detector"], "backbone_weights": None, **(overrides or {})})
-    try:
-        spec.model.load_state_dict(state["model"])
-    except (RuntimeError, KeyError) as err:
-        raise BadInput(f"{path}: weights do not fit the saved {spec.name} configuration ({str(err).splitlines()[0]})") from None
-    return spec, spec.model.eval()
-
-
-# ------------------------------------------------------------------------------------------ training
-
 def make_batch(spec: DetectorSpec, data: ImageSet, indices: Sequence[int], slots: Sequence[int], step: int,
                cfg: TrainConfig) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Augmented, normalised images (B, 3, crop) and collated targets; slot k's randomness is keyed (seed, step, k)."""
@@ -109,24 +65,43 @@ def make_batch(spec: DetectorSpec, data: ImageSet, indices: Sequence[int], slots
     return normalize_images(torch.stack(images)), spec.collate(targets)
 
 
-def _weights_file(spec: DetectorSpec, teacher: nn.Module, step: int, **extra: Any) -> dict[str, Any]:
-    return {"format": WEIGHTS_FORMAT, "detector": spec.config, "model": teacher.state_dict(), "step": step, **extra}
+class DetectorRecipe:
+    """One step of CSP's recipe (§4.1): this rank's slots of a hybrid batch, Adam at the scheduled rate,
+    then the mean teacher's EMA update (with the optional warm-up of its decay)."""
+
+    def __init__(self, spec: DetectorSpec, data: ImageSet, cfg: TrainConfig, device: torch.device):
+        self.spec, self.data, self.cfg, self.device = spec, data, cfg, device
+        self.sampler = HybridSampler(data, cfg.batch_size, cfg.hybrid_ratio, cfg.seed)
+        local = distributed.local_slice(cfg.batch_size)
+        self.slots = list(range(local.start, local.stop))
+        self.net = distributed.wrap(spec.model)
+        self.losses: list[float] = []
+
+    def batch(self, step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        indices = self.sampler.batch(step)
+        return make_batch(self.spec, self.data, [indices[s] for s in self.slots], self.slots, step, self.cfg)
+
+    def step(self, state: TrainState, batch: tuple[torch.Tensor, dict[str, torch.Tensor]]) -> dict[str, float]:
+        images, targets = batch
+        student, optimizer, teacher = state.models["student"], state.optimizers["student"], state.emas["teacher"]
+        outputs = self.net(images.to(self.device))
+        total, parts = self.spec.loss(outputs, {k: v.to(self.device) for k, v in targets.items()})
+        if not torch.isfinite(total):
+            raise UserError(f"training loss became {float(total)} at step {state.step}; lower the learning rate")
+        optimizer.zero_grad(set_to_none=True)
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(self.cfg, state.step)
+        total.backward()
+        optimizer.step()
+        if self.cfg.ema_warmup:
+            teacher.decay = min(1.0 - 1.0 / (teacher.updates + 1), self.cfg.ema_decay)
+        teacher.update(student)
+        self.losses.append(float(total.detach()))
+        return {"loss": self.losses[-1], **parts, **resident_memory()}
 
 
+#: settings a resumed run may change
 _RESUME_FREE = {"steps", "checkpoint_every", "val_every", "log_every", "val_max_images", "device"}
-
-
-def _resume_state(path: Path, cfg: TrainConfig) -> dict[str, Any]:
-    state = load_checkpoint(path)
-    saved = state.get("config")
-    if not isinstance(saved, dict) or "student" not in state or "optimizer" not in state:
-        raise BadInput(f"{path} is not a training checkpoint of 'thoughtlab csp train'; choose another --out")
-    now = cfg.to_dict()
-    changed = sorted(k for k in now if k not in _RESUME_FREE and saved.get(k) != now[k])
-    if changed:
-        raise UserError(f"{path} was written with a different configuration ({', '.join(changed)}); "
-                        "resume with the same configuration or choose another --out")
-    return state
 
 
 def train_detector(spec: DetectorSpec, train: ImageSet, cfg: TrainConfig, out_dir: str | Path, *,
@@ -141,93 +116,56 @@ def train_detector(spec: DetectorSpec, train: ImageSet, cfg: TrainConfig, out_di
     """
     cfg = cfg.validate()
     out = Path(out_dir)
-    world, rank, main = distributed.world_size(), distributed.rank(), distributed.is_main()
-    if cfg.batch_size % world:
-        raise BadInput(f"batch size {cfg.batch_size} must be a multiple of the {world} processes")
-    device = distributed.device() if distributed.is_distributed() else pick_device(cfg.device)
-    model = spec.model.to(device).train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    ema = EMA(model, cfg.ema_decay)
-    sampler = HybridSampler(train, cfg.batch_size, cfg.hybrid_ratio, cfg.seed)
+    if cfg.batch_size % distributed.world_size():
+        raise BadInput(f"batch size {cfg.batch_size} must be a multiple of the {distributed.world_size()} processes")
     ckpt = out / "checkpoint.pt"
-    start, history, best = 0, [], {"step": None, "mr2": None}
     if ckpt.exists() and not resume:
         raise UserError(f"{out} already holds a training checkpoint; pass --resume or choose another --out")
-    if resume and ckpt.exists():
-        state = _resume_state(ckpt, cfg)
-        model.load_state_dict(state["student"])
-        optimizer.load_state_dict(state["optimizer"])
-        ema.module.load_state_dict(state["model"])
-        ema.updates = int(state["ema_updates"])
-        start, history, best = int(state["step"]), [tuple(h) for h in state["val_history"]], dict(state["best"])
-    ddp = distributed.wrap(model)
+    device = distributed.device() if distributed.is_distributed() else pick_device(cfg.device)
+    student = spec.model.to(device).train()
+    recipe = DetectorRecipe(spec, train, cfg, device)
+    state = TrainState(
+        {k: v for k, v in cfg.to_dict().items() if k not in _RESUME_FREE}, models={"student": student},
+        optimizers={"student": torch.optim.Adam(student.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)},
+        emas={"teacher": EMA(student, cfg.ema_decay)},
+        records={"detector": spec.config, "val_history": [], "best": {"step": None, "mr2": None}})
+    validate = Hook(lambda done, _: done % cfg.val_every == 0 or done == cfg.steps,
+                    lambda state: _validate(spec, val, cfg, state, out))
+    main = distributed.is_main()
     if main:
         atomic_write_json(out / "config.json", {**cfg.to_dict(), "detector": spec.config})
     logger = ScalarLogger(out / "metrics.jsonl") if main else None
     end = min(cfg.steps, stop_after) if stop_after is not None else cfg.steps
-    show = (sys.stderr.isatty() if progress is None else progress) and main
-    bar = _progress_bar(show, start, end)
-    per_rank = cfg.batch_size // world
-    slots = list(range(rank * per_rank, (rank + 1) * per_rank))
-    losses: list[float] = []
     began = time.perf_counter()
     try:
-        for step in range(start, end):
-            indices = sampler.batch(step)
-            images, targets = make_batch(spec, train, [indices[s] for s in slots], slots, step, cfg)
-            outputs = ddp(images.to(device))
-            total, parts = spec.loss(outputs, {k: v.to(device) for k, v in targets.items()})
-            if not torch.isfinite(total):
-                raise UserError(f"training loss became {float(total)} at step {step}; lower the learning rate")
-            optimizer.zero_grad(set_to_none=True)
-            for group in optimizer.param_groups:
-                group["lr"] = learning_rate(cfg, step)
-            total.backward()
-            optimizer.step()
-            if cfg.ema_warmup:
-                ema.decay = min(1.0 - 1.0 / (ema.updates + 1), cfg.ema_decay)
-            ema.update(model)
-            losses.append(float(total.detach()))
-            done = step + 1
-            if done % cfg.log_every == 0 or done == end:
-                mean_loss = distributed.all_reduce_mean(losses[-1])
-                if logger:
-                    logger.log(done, loss=mean_loss, **parts, **resident_memory())
-            if val is not None and (done % cfg.val_every == 0 or done == cfg.steps):
-                _validate(spec, ema.module, val, cfg, done, history, best, out, logger)
-            if done % cfg.checkpoint_every == 0 or done == end:
-                if main:
-                    save_checkpoint(ckpt, {"format": WEIGHTS_FORMAT, "detector": spec.config, "config": cfg.to_dict(),
-                                           "step": done, "model": ema.module.state_dict(), "ema_updates": ema.updates,
-                                           "student": model.state_dict(), "optimizer": optimizer.state_dict(),
-                                           "val_history": [list(h) for h in history], "best": best})
-                distributed.barrier()
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(loss=f"{losses[-1]:.3f}")
-        if main and end == cfg.steps:
-            save_checkpoint(out / "model.pt", _weights_file(spec, ema.module, end))
+        core.train(recipe, state, end, checkpoint=ckpt, every=cfg.checkpoint_every,
+                   hooks=[validate] if val is not None else [], logger=logger, log_every=cfg.log_every, progress=progress)
     finally:
-        if bar is not None:
-            bar.close()
         if logger:
             logger.close()
-    return TrainResult(ema.module.eval(), end, time.perf_counter() - began, losses, history, best["step"], best["mr2"])
+    teacher = state.emas["teacher"].module
+    if main and end == cfg.steps:
+        save_checkpoint(out / "model.pt", weights_file(spec, teacher, end))
+    best = state.records["best"]
+    history = [(int(s), float(m)) for s, m in state.records["val_history"]]
+    seconds = time.perf_counter() - began
+    return TrainResult(teacher.eval(), end, seconds, recipe.losses, history, best["step"], best["mr2"])
 
 
-def _validate(spec: DetectorSpec, teacher: nn.Module, val: ImageSet, cfg: TrainConfig, step: int,
-              history: list, best: dict, out: Path, logger: ScalarLogger | None) -> None:
-    """Rank 0: MR⁻² Reasonable of the teacher on ``val``; log it, keep ``best.pt``; other ranks wait."""
+def _validate(spec: DetectorSpec, val: ImageSet, cfg: TrainConfig, state: TrainState, out: Path) -> dict[str, float]:
+    """Rank 0: MR⁻² Reasonable of the teacher on ``val``, recorded and logged; keeps ``best.pt``; others wait."""
+    scalars = {}
     if distributed.is_main():
+        teacher, step, best = state.emas["teacher"].module, state.step, state.records["best"]
         mr2 = evaluate_model(spec, teacher, val, cfg.score_threshold, cfg.val_max_images).mr2("Reasonable")
         if mr2 is not None:
-            history.append((step, float(mr2)))
-            if logger:
-                logger.log(step, val_mr2_reasonable=mr2)
+            state.records["val_history"].append([step, float(mr2)])
+            scalars = {"val_mr2_reasonable": mr2}
             if best["mr2"] is None or mr2 < best["mr2"]:
                 best.update(step=step, mr2=float(mr2))
-                save_checkpoint(out / "best.pt", _weights_file(spec, teacher, step, val_mr2=float(mr2)))
+                save_checkpoint(out / "best.pt", weights_file(spec, teacher, step, val_mr2=float(mr2)))
     distributed.barrier()
+    return scalars
 
 
 def resident_memory() -> dict[str, float]:
@@ -237,14 +175,6 @@ def resident_memory() -> dict[str, float]:
     except (OSError, IndexError, ValueError):
         return {}
     return {"rss_mb": pages * os.sysconf("SC_PAGE_SIZE") / 2**20}
-
-
-def _progress_bar(show: bool, start: int, end: int) -> Any:
-    if not show:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=end, initial=start, desc="train", unit="step")
 
 
 # ------------------------------------------------------------------------------------------ command line

@@ -40,7 +40,7 @@ def read_image(path: str | Path) -> np.ndarray:
     try:
         with Image.open(path) as img:
             return np.array(img.convert("RGB"))
-    except (OSError, SyntaxError, ValueError) as err:
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
         raise BadInput(f"image {path} is corrupt or not an image ({type(err).__name__}); replace or remove it") from None
 
 

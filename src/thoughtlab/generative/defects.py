@@ -38,6 +38,7 @@ import torch.nn.functional as F
 
 from thoughtlab.data import load_dataset
 from thoughtlab.errors import BadInput, UnknownName
+from thoughtlab.stats import child_rng
 
 DEFECTS: tuple[str, ...] = ("ideal", "mode_drop", "memorise", "blur", "noise", "truncation")
 NUM_CLASSES = 10
@@ -82,7 +83,7 @@ def make_pools(reference_size: int, seed: int) -> Pools:
     split = load_dataset("mnist5k")
     images = np.concatenate([split.x_train, split.x_test])
     labels = np.concatenate([split.y_train, split.y_test])
-    rng = np.random.default_rng(np.random.SeedSequence((seed, 101)))
+    rng = child_rng(seed, 101)
     per_class = reference_size // NUM_CLASSES
     chosen = np.concatenate([rng.permutation(np.flatnonzero(labels == c))[:per_class] for c in range(NUM_CLASSES)])
     chosen = np.sort(chosen)
@@ -175,7 +176,7 @@ def generate(defect: str, pools: Pools, n: int, seed: int, params: DefectParams 
     """n samples of the generator ``defect`` (one of DEFECTS); each defect has its own seeded stream."""
     if defect not in DEFECTS:
         raise UnknownName("defect", defect, DEFECTS)
-    rng = np.random.default_rng(np.random.SeedSequence((seed, 202, DEFECTS.index(defect))))
+    rng = child_rng(seed, 202, DEFECTS.index(defect))
     if defect == "ideal":
         return ideal(pools, n, rng)
     if defect == "mode_drop":

@@ -8,7 +8,8 @@ width → 2·width → 784, sigmoid, as a 1×28×28 image in [0, 1]; D: 784 → 
 It is small on purpose: a few hundred to a thousand steps on one CPU thread take under a minute
 and move it from noise to blurry digits, which is what a rating of snapshots needs.
 
-:func:`train_gan` saves ``{"step", "generator", "discriminator", "config"}`` with
+:func:`train_gan` runs :class:`GanRecipe` on the shared training core (:func:`thoughtlab.train.train`) and
+saves ``{"step", "generator", "discriminator", "config"}`` with
 :func:`thoughtlab.train.save_checkpoint` at every requested step (step 0 = the initialisation),
 so later studies can rebuild any snapshot with :func:`load_snapshot`.
 """
@@ -25,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from thoughtlab.errors import BadInput
-from thoughtlab.train import load_checkpoint, save_checkpoint
+from thoughtlab.train import Hook, TrainState, load_checkpoint, save_checkpoint, train
 
 
 @dataclass(frozen=True)
@@ -92,40 +93,66 @@ def _save(folder: Path, step: int, g: Generator, d: Discriminator, cfg: GanConfi
     return save_checkpoint(snapshot_path(folder, step), state)
 
 
+class GanRecipe:
+    """One step of Goodfellow et al. (2014), Algorithm 1 with k = 1: a discriminator step on a real and a
+    generated batch, then a generator step on the non-saturating loss −log D(G(z)) (their §3)."""
+
+    def __init__(self, x: torch.Tensor, cfg: GanConfig, seed: int,
+                 on_step: Callable[[int, float, float], None] | None = None):
+        self.x, self.cfg, self.on_step = x, cfg, on_step
+        self.noise = torch.Generator().manual_seed(seed)  # real batches and latents, in that order
+        self.ones, self.zeros = torch.ones(cfg.batch_size), torch.zeros(cfg.batch_size)
+
+    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        real = self.x[torch.randint(len(self.x), (self.cfg.batch_size,), generator=self.noise)]
+        return real, torch.randn(self.cfg.batch_size, self.cfg.z_dim, generator=self.noise)
+
+    def step(self, state: TrainState, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, float]:
+        real, z = batch
+        g, d = state.models["generator"], state.models["discriminator"]
+        opt_g, opt_d = state.optimizers["generator"], state.optimizers["discriminator"]
+        fake = g(z)
+        d_loss = (F.binary_cross_entropy_with_logits(d(real), self.ones)
+                  + F.binary_cross_entropy_with_logits(d(fake.detach()), self.zeros))
+        opt_d.zero_grad()
+        d_loss.backward()
+        opt_d.step()
+        g_loss = F.binary_cross_entropy_with_logits(d(fake), self.ones)
+        opt_g.zero_grad()
+        g_loss.backward()
+        opt_g.step()
+        scalars = {"d_loss": float(d_loss.detach()), "g_loss": float(g_loss.detach())}
+        if self.on_step is not None:
+            self.on_step(state.step + 1, scalars["d_loss"], scalars["g_loss"])
+        return scalars
+
+
 def train_gan(data: np.ndarray, cfg: GanConfig, seed: int, folder: Path,
-              on_step: Callable[[int, float, float], None] | None = None) -> list[Path]:
+              on_step: Callable[[int, float, float], None] | None = None,
+              checkpoint: Path | None = None) -> list[Path]:
     """Train on ``data`` (N, 1, 28, 28) in [0, 1] for ``cfg.steps`` alternating D/G steps; snapshot paths.
 
     Batches and latents come from one ``torch.Generator`` seeded with ``seed``: bit-for-bit
     reproducible on CPU.  ``on_step(step, d_loss, g_loss)`` is called after each step (1-based).
+    With ``checkpoint``, the run is saved there every 100 steps and resumed from it when it exists.
     """
     check_config(cfg)
     x = torch.from_numpy(np.ascontiguousarray(data, dtype=np.float32))
     if x.ndim != 4 or tuple(x.shape[1:]) != (1, 28, 28):
         raise BadInput(f"GAN data must be (N, 1, 28, 28), got {tuple(x.shape)}")
     g, d = build(cfg, seed)
-    gen = torch.Generator().manual_seed(seed)
-    opt_g = torch.optim.Adam(g.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
-    opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
-    ones, zeros = torch.ones(cfg.batch_size), torch.zeros(cfg.batch_size)
-    paths = [_save(folder, 0, g, d, cfg)] if 0 in cfg.snapshots else []
-    for step in range(1, cfg.steps + 1):
-        real = x[torch.randint(len(x), (cfg.batch_size,), generator=gen)]
-        fake = g(torch.randn(cfg.batch_size, cfg.z_dim, generator=gen))
-        d_loss = (F.binary_cross_entropy_with_logits(d(real), ones)
-                  + F.binary_cross_entropy_with_logits(d(fake.detach()), zeros))
-        opt_d.zero_grad()
-        d_loss.backward()
-        opt_d.step()
-        g_loss = F.binary_cross_entropy_with_logits(d(fake), ones)  # non-saturating generator loss
-        opt_g.zero_grad()
-        g_loss.backward()
-        opt_g.step()
-        if on_step is not None:
-            on_step(step, float(d_loss.detach()), float(g_loss.detach()))
-        if step in cfg.snapshots:
-            paths.append(_save(folder, step, g, d, cfg))
-    return paths
+    recipe = GanRecipe(x, cfg, seed, on_step)
+    settings = {k: v for k, v in asdict(cfg).items() if k not in ("steps", "snapshots")}  # free to grow on resume
+    adam = {name: torch.optim.Adam(net.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
+            for name, net in (("generator", g), ("discriminator", d))}
+    state = TrainState({**settings, "seed": seed, "examples": len(x)}, models={"generator": g, "discriminator": d},
+                       optimizers=adam, generators={"noise": recipe.noise}, records={"snapshots": []})
+    if 0 in cfg.snapshots and not (checkpoint is not None and Path(checkpoint).exists()):
+        state.records["snapshots"].append(str(_save(folder, 0, g, d, cfg)))
+    snapshot = Hook(set(cfg.snapshots) - {0},
+                    lambda state: state.records["snapshots"].append(str(_save(folder, state.step, g, d, cfg))))
+    train(recipe, state, cfg.steps, checkpoint=checkpoint, hooks=[snapshot], desc="gan")
+    return [Path(p) for p in state.records["snapshots"]]
 
 
 def load_snapshot(path: Path) -> tuple[int, Generator, Discriminator]:

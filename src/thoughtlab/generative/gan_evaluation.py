@@ -33,7 +33,7 @@ from thoughtlab.generative import defects as df
 from thoughtlab.metrics import (
     compute_msssim_diversity,
     compute_rlts,
-    evaluate,
+    evaluate_sources,
     geometry_score_from_rlts,
     play_tournament,
     plot_skill,
@@ -42,7 +42,8 @@ from thoughtlab.metrics.extractors import DigitCNNExtractor
 from thoughtlab.stats import Interval, mean_ci
 from thoughtlab.study import Claim, Control, Outcome, RunContext, Study
 
-METRICS: tuple[str, ...] = ("fid", "kid", "is", "precision", "recall", "density", "coverage", "msssim", "gs")
+SOURCE_METRICS = ("fid", "kid", "is", "precision", "recall", "density", "coverage")  # by evaluate_sources
+METRICS: tuple[str, ...] = (*SOURCE_METRICS, "msssim", "gs")  # MS-SSIM and GS reuse the reference's own numbers
 LOWER_IS_BETTER = frozenset({"fid", "kid", "msssim", "gs"})  # MS-SSIM: higher = samples more alike
 DEFECTIVE = tuple(d for d in df.DEFECTS if d != "ideal")
 SEVERITY = {"blur": "blur_sigma", "noise": "noise_std"}  # defect -> its DefectParams strength field
@@ -94,14 +95,17 @@ def make_reference(pools: df.Pools, cfg: Config, seed: int) -> Reference:
 
 
 def measure(images: np.ndarray, ref: Reference, cfg: Config, seed: int) -> tuple[dict[str, float], dict[str, float]]:
-    """Every metric of ``METRICS`` for one sample set against the reference; (values, std where defined)."""
-    features, logits = ref.extractor.extract(images)
-    result = evaluate(ref.features, features, metrics=["fid", "kid", "pr", "dc", "is"], seed=seed,
-                      fake_logits=logits, kid_subsets=cfg.kid_subsets)
-    values = {name: float(result[name]["value"]) for name in METRICS[:7]}
+    """Every metric of ``METRICS`` for one sample set against the reference; (values, std where defined).
+
+    Images are measured as generated (float policy ``"keep"``: no 8-bit quantisation before the extractor).
+    """
+    result = evaluate_sources(ref.features, images, metrics=["fid", "kid", "pr", "dc", "is"],
+                              extractor=ref.extractor, float_policy="keep", seed=seed, kid_subsets=cfg.kid_subsets)
+    values = {name: float(result[name]["value"]) for name in SOURCE_METRICS}
     values["msssim"] = float(compute_msssim_diversity(df.to_uint8(images), protocol="all_pairs",
                                                       batches=cfg.msssim_batches, seed=seed)["value"])
-    rlts = compute_rlts(features, iterations=cfg.gs_iterations, seed=seed + 1, name="generated")
+    rlts = compute_rlts(ref.extractor.features(images), iterations=cfg.gs_iterations, seed=seed + 1,
+                        name="generated")
     values["gs"] = geometry_score_from_rlts(ref.rlts, rlts)
     return values, {"kid": float(result["kid"]["std"]), "is": float(result["is"]["std"])}
 
@@ -189,8 +193,8 @@ def skill_study(pools: df.Pools, ref: Reference, cfg: Config, ctx: RunContext) -
     fids, examples = [], []
     for step, g, _ in ctx.progress(snapshots, desc="snapshots"):
         images = gan.sample(g, cfg.gan_samples, ctx.seed)
-        features = ref.extractor.features(images)
-        fids.append(float(evaluate(ref.features, features, metrics=["fid"])["fid"]["value"]))
+        fid = evaluate_sources(ref.features, images, metrics=["fid"], extractor=ref.extractor, float_policy="keep")
+        fids.append(float(fid["fid"]["value"]))
         examples.append(df.to_uint8(images[:cfg.examples, 0]).tolist())
     tournament = play_tournament([gan.sampler(g) for _, g, _ in snapshots], [gan.judge(d) for _, _, d in snapshots],
                                  real=torch.from_numpy(pools.reference), samples_per_match=cfg.samples_per_match,

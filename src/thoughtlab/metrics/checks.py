@@ -46,6 +46,8 @@ def as_matrix(x: Any, name: str) -> np.ndarray:
                        "flatten each sample to one row")
     if arr.dtype.kind not in "fiu":
         raise BadInput(f"{name}: dtype {arr.dtype} is not numeric; pass float features")
+    if 0 in arr.shape:
+        raise BadInput(f"{name}: shape {arr.shape} holds no values; pass at least one sample of at least one feature")
     if arr.dtype != np.float32:
         arr = arr.astype(np.float64)
     require_finite(arr, name)
@@ -91,3 +93,28 @@ def choice(value: Any, kind: str, known: Sequence[str]) -> str:
 def strict_of(comparison: str, name: str) -> bool:
     """True for ``"<"``, False for ``"<="``; anything else is an :class:`UnknownName`."""
     return choice(comparison, f"comparison for {name}", COMPARISONS) == "<"
+
+
+SYMMETRY_TOLERANCE = 1e-6  # relative to max |Σ|: float32 storage of an exactly symmetric Σ keeps it exactly symmetric
+PSD_TOLERANCE = 1e-6       # eigenvalues down to −1e-6·max Σᵢᵢ are rounding (float32 storage moves them ~1e-7·‖Σ‖)
+
+
+def require_covariance(sigma: np.ndarray, name: str) -> None:
+    """Raise unless ``sigma`` is a symmetric positive semi-definite matrix, both to a tolerance.
+
+    Symmetry: max |Σ − Σᵀ| ≤ 1e-6 · max |Σ|.  PSD: Σ + τI has a Cholesky factor with
+    τ = 1e-6 · max(max Σᵢᵢ, tiny), i.e. no eigenvalue below −τ (a Cholesky is ~6× cheaper than
+    ``eigvalsh``).  A covariance that fails either is not a covariance: FID from it is meaningless
+    (a negative-definite Σ can even give FID 0).
+    """
+    scale = float(np.abs(sigma).max()) if sigma.size else 0.0
+    if float(np.abs(sigma - sigma.T).max(initial=0.0)) > SYMMETRY_TOLERANCE * scale:
+        raise BadInput(f"{name} is not symmetric, so it is not a covariance matrix; recompute the statistics "
+                       "(thoughtlab eval stats, or np.cov of the features)")
+    diagonal = np.diag(sigma)
+    tau = PSD_TOLERANCE * max(float(diagonal.max(initial=0.0)), np.finfo(np.float64).tiny)
+    if diagonal.size and (diagonal.min() < -tau or int(torch.linalg.cholesky_ex(
+            torch.from_numpy(np.asarray(sigma, dtype=np.float64)) + tau * torch.eye(len(sigma), dtype=torch.float64)
+    )[1]) != 0):
+        raise BadInput(f"{name} has negative eigenvalues, so it is not a covariance matrix; recompute the "
+                       "statistics (thoughtlab eval stats, or np.cov of the features)")

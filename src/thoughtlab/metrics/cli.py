@@ -15,38 +15,28 @@ spelling is read as a path.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from thoughtlab import validate
 from thoughtlab.errors import BadInput, UserError
 from thoughtlab.fileio import atomic_write_json, atomic_writer
-from thoughtlab.metrics import METRICS, evaluate, feature_stats
-from thoughtlab.metrics.extractors import (
-    EXTRACTORS,
-    RESIZE_METHODS,
-    Extractor,
-    get_extractor,
-)
-from thoughtlab.metrics.fid import FidStats
+from thoughtlab.metrics.extractors import EXTRACTORS, MAX_SIZE, RESIZE_METHODS
+from thoughtlab.metrics.fid import FidStats, feature_stats
 from thoughtlab.metrics.inputs import (
     FLOAT_POLICIES,
     MIXED_POLICIES,
-    FeatureCache,
-    Features,
-    Images,
-    extract_features,
+    default_cache_dir,
     load_source,
     names_generator,
     protocol_json,
 )
+from thoughtlab.metrics.sources import DEFAULT_METRICS, choose_extractor, compare_sources, source_features
+from thoughtlab.metrics.suite import METRICS
 from thoughtlab.nets.inception import WEIGHTS_ENV
-from thoughtlab.train import distributed, pick_device
-
-DEFAULT_METRICS = "fid,kid,pr,dc"
-IMAGE_METRICS = ("msssim",)  # computed on the images themselves; every other metric needs features
+from thoughtlab.train import distributed
 
 
 def add_eval_commands(subparsers: Any) -> argparse.ArgumentParser:
@@ -59,20 +49,25 @@ def add_eval_commands(subparsers: Any) -> argparse.ArgumentParser:
                    help="REAL FAKE (two inputs to compare), or the word 'stats' and one INPUT")
     p.add_argument("-o", "--out", help="(stats) the .npz to write: mu, sigma (pytorch-fid format), n, protocol")
     p.add_argument("--metrics", default=None,
-                   help=f"comma-separated, from {', '.join(METRICS)} (default: {DEFAULT_METRICS}; fid for statistics)")
+                   help=f"comma-separated, from {', '.join(METRICS)} (default: {','.join(DEFAULT_METRICS)}; fid for "
+                        "statistics)")
     p.add_argument("--extractor", default="auto", choices=("auto",) + EXTRACTORS,
                    help=f"feature network; auto = inception if --weights or {WEIGHTS_ENV} is set, else digit-cnn")
     p.add_argument("--weights", help=f"Inception weights file (pytorch-fid's .pth; or set {WEIGHTS_ENV})")
     p.add_argument("--resize", choices=RESIZE_METHODS, help="resize method (default: the extractor's own)")
-    p.add_argument("--size", type=int, help="input side for random-cnn/pixels (default: native size)")
+    p.add_argument("--size", type=validate.argtype(lambda v: validate.integer(v, "the side", low=1, high=MAX_SIZE)),
+                   help="input side for random-cnn/pixels (default: native size)")
     p.add_argument("--mixed", default="error", choices=MIXED_POLICIES,
                    help="folders with mixed sizes/channels: error, or resize to the most common (default: error)")
     p.add_argument("--float-policy", default="round", choices=FLOAT_POLICIES,
-                   help="float images in [0,1]: round to uint8 (recorded) or error (default: round)")
+                   help="float images in [0,1]: round to uint8 (recorded), keep as float32, or error "
+                        "(default: round)")
     p.add_argument("--samples", type=int,
                    help="images to draw from a generator input (file.py:function or package.module:function)")
-    p.add_argument("--seed", type=int, default=0, help="seeds KID subsets, IS shuffles, PRD k-means, random-cnn")
-    p.add_argument("--batch-size", type=int, default=256, help="images per forward pass (default: 256)")
+    p.add_argument("--seed", type=validate.argtype(lambda v: validate.seed(v, "the seed")), default=0,
+                   help="seeds KID subsets, IS shuffles, PRD k-means, random-cnn (0 <= seed < 2**32)")
+    p.add_argument("--batch-size", type=validate.argtype(lambda v: validate.integer(v, "the batch size", low=1)),
+                   default=256, help="images per forward pass (default: 256)")
     p.add_argument("--device", default="cpu", help="cpu | cuda | auto (default: cpu)")
     p.add_argument("--cache-dir", help="feature cache folder (default: $THOUGHTLAB_CACHE/features or "
                                        "~/.cache/thoughtlab/features)")
@@ -94,7 +89,8 @@ def run_eval(args: argparse.Namespace) -> None:
         raise UserError(f"thoughtlab eval takes REAL FAKE (got {len(args.inputs)} inputs) or 'stats INPUT -o OUT'")
     elif args.out:
         raise UserError("-o/--out belongs to 'thoughtlab eval stats'; use --json OUT to save metric results")
-    check_samples(args, args.inputs[1:] if args.inputs[0] == "stats" else args.inputs)
+    check_samples(args.samples, args.inputs[1:] if args.inputs[0] == "stats" else args.inputs)
+    check_outputs(args)
     joined = not distributed.is_distributed() and distributed.init()
     try:
         if args.inputs[0] == "stats":
@@ -106,85 +102,38 @@ def run_eval(args: argparse.Namespace) -> None:
             distributed.cleanup()
 
 
-def choose_extractor(args: argparse.Namespace) -> Extractor:
-    """The --extractor choice; "auto" is inception when weights are given, else the embedded digit CNN."""
-    name = args.extractor
-    if name == "auto":
-        name = "inception" if (args.weights or os.environ.get(WEIGHTS_ENV)) else "digit-cnn"
-    return get_extractor(name, weights=args.weights, resize_method=args.resize, size=args.size, seed=args.seed)
+def check_outputs(args: argparse.Namespace) -> None:
+    """Before any work: every file or folder the command will write can be written (see thoughtlab.validate)."""
+    if args.out:
+        validate.output_file(args.out, "-o/--out")
+    if args.json:
+        validate.output_file(args.json, "--json")
+    if args.cache_dir and not args.no_cache:
+        validate.output_dir(args.cache_dir, "--cache-dir")
 
 
-Loaded = Images | Features | FidStats
-
-
-def load(source: str, args: argparse.Namespace) -> Loaded:
-    """One input (folder, array file, statistics or generator) under the command's policies."""
-    return load_source(source, mixed=args.mixed, float_policy=args.float_policy, samples=args.samples,
-                       batch_size=args.batch_size)
-
-
-def check_samples(args: argparse.Namespace, sources: list[str]) -> None:
+def check_samples(samples: int | None, sources: list[str]) -> None:
     """--samples must be >= 1 and name a generator input to apply to."""
-    if args.samples is None:
+    if samples is None:
         return
-    if args.samples < 1:
-        raise UserError(f"--samples must be at least 1, got {args.samples}")
+    if samples < 1:
+        raise UserError(f"--samples must be at least 1, got {samples}")
     if not any(names_generator(s) for s in sources):
         raise UserError("--samples applies to generator inputs (file.py:function or package.module:function); "
                         "drop it or pass a generator")
 
 
-def features_of(loaded: Loaded, args: argparse.Namespace, extractor_box: list) -> Features | FidStats:
-    """Features of loaded images (extracted or cached; one extractor shared by both sides), else ``loaded``."""
-    if not isinstance(loaded, Images):
-        return loaded
-    if not extractor_box:
-        extractor_box.append(choose_extractor(args))
-    cache = None if args.no_cache else FeatureCache(args.cache_dir)
-    return extract_features(loaded, extractor_box[0], cache=cache, batch_size=args.batch_size,
-                            device=pick_device(args.device))
-
-
-def _protocol(x: Loaded, source: str) -> dict[str, Any]:
-    if isinstance(x, FidStats):
-        return {"source": source, "saved statistics": True, "n": x.n}
-    return x.protocol if isinstance(x, Features) else x.record
-
-
-def _image_options(names: list[str], real: Loaded, fake: Loaded, fake_feats: Any) -> dict[str, Any]:
-    """Inputs of the metrics that do not use features: IS (fake logits), MS-SSIM (the images)."""
-    options: dict[str, Any] = {}
-    if "is" in names:
-        if not isinstance(fake_feats, Features) or fake_feats.logits is None:
-            raise BadInput("the inception score needs class logits of FAKE images: use --extractor inception or "
-                           "digit-cnn on images (not features or statistics)")
-        options["fake_logits"] = fake_feats.logits
-    if "msssim" in names:
-        if not isinstance(fake, Images):
-            raise BadInput("MS-SSIM diversity needs FAKE as images (a folder or an image array), not features")
-        options["fake_images"] = fake.pixels
-        if isinstance(real, Images):
-            options["real_images"] = real.pixels
-    return options
+def source_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The command line's input, extractor and cache choices as keyword arguments of :func:`compare_sources`."""
+    cache_dir = None if args.no_cache else (args.cache_dir or default_cache_dir())
+    return {"extractor": args.extractor, "weights": args.weights, "resize": args.resize, "size": args.size,
+            "cache_dir": cache_dir, "samples": args.samples, "mixed": args.mixed, "float_policy": args.float_policy,
+            "batch_size": args.batch_size, "device": args.device, "seed": args.seed}
 
 
 def compare(args: argparse.Namespace, real_source: str, fake_source: str) -> dict[str, Any]:
     """Compute the metrics of FAKE against REAL, print a table, optionally write JSON; return the record."""
-    real_in, fake_in = load(real_source, args), load(fake_source, args)
-    given_stats = isinstance(real_in, FidStats) or isinstance(fake_in, FidStats)
-    metrics = args.metrics or ("fid" if given_stats else DEFAULT_METRICS)
-    names = [m.strip() for m in metrics.split(",") if m.strip()]
-    extractor_box: list = []
-    if any(name not in IMAGE_METRICS for name in names):
-        real, fake = features_of(real_in, args, extractor_box), features_of(fake_in, args, extractor_box)
-    else:
-        real, fake = real_in, fake_in
-    options = _image_options(names, real_in, fake_in, fake)
-    real_x = real.features if isinstance(real, Features) else real if isinstance(real, FidStats) else None
-    fake_x = fake.features if isinstance(fake, Features) else fake if isinstance(fake, FidStats) else None
-    results = evaluate(real_x, fake_x, metrics=names, seed=args.seed, **options)
-    record = {"metrics": results, "seed": args.seed, "real": _protocol(real, real_source),
-              "fake": _protocol(fake, fake_source)}
+    record = compare_sources(real_source, fake_source, args.metrics or None, **source_options(args)).record()
     if distributed.is_main():
         print_table(record)
         if args.json:
@@ -224,7 +173,12 @@ def print_table(record: dict[str, Any]) -> None:
 
 def write_stats(args: argparse.Namespace, source: str, out: Path) -> None:
     """FID statistics of one input: ``mu``, ``sigma`` (float64), ``n`` and the protocol as a JSON string."""
-    loaded = features_of(load(source, args), args, [])
+    options = source_options(args)
+    loaded = load_source(source, mixed=args.mixed, float_policy=args.float_policy, samples=args.samples,
+                         batch_size=args.batch_size)
+    loaded = source_features(loaded, lambda: choose_extractor(args.extractor, weights=args.weights,
+                                                              resize=args.resize, size=args.size, seed=args.seed),
+                             cache_dir=options["cache_dir"], batch_size=args.batch_size, device=args.device)
     if isinstance(loaded, FidStats):
         raise BadInput(f"{source} already holds FID statistics; pass images or features")
     stats = feature_stats(loaded.features, source)

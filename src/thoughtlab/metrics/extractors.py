@@ -37,6 +37,7 @@ from torch import nn
 
 from thoughtlab.errors import BadInput, UnknownName
 from thoughtlab.train import distributed
+from thoughtlab.validate import integer, torch_weights
 
 RESIZE_METHODS = ("none", "bilinear", "bilinear-antialias", "pil-bicubic")
 EXTRACTORS = ("inception", "digit-cnn", "random-cnn", "pixels")
@@ -314,7 +315,7 @@ def load_digit_cnn(path: str | Path = DIGIT_WEIGHTS) -> tuple[DigitCNN, dict[str
     path = Path(path)
     if not path.is_file():
         raise BadInput(f"digit CNN weights {path} are missing; run `python -m thoughtlab.metrics.train_digit_cnn`")
-    blob = torch.load(path, map_location="cpu", weights_only=True)
+    blob = torch_weights(path, "digit CNN weights")
     if not isinstance(blob, dict) or blob.get("format") != DIGIT_FORMAT:
         raise BadInput(f"{path}: not a thoughtlab digit CNN file; retrain with thoughtlab.metrics.train_digit_cnn")
     model = DigitCNN()
@@ -374,6 +375,9 @@ class PixelExtractor(Extractor):
         return x.reshape(len(x), -1), None
 
 
+MAX_SIZE = 2048  # input side of random-cnn/pixels: larger squares exhaust memory before they tell anything
+
+
 def get_extractor(name: str, *, weights: str | Path | None = None, resize_method: str | None = None,
                   size: int | None = None, seed: int = 0) -> Extractor:
     """An extractor by name (EXTRACTORS); ``resize_method``/``size`` override its defaults where it allows."""
@@ -383,6 +387,8 @@ def get_extractor(name: str, *, weights: str | Path | None = None, resize_method
         raise UnknownName("extractor", name, EXTRACTORS)
     if size is not None and name in ("inception", "digit-cnn"):
         raise BadInput(f"extractor {name} takes a fixed input size; drop --size")
+    if size is not None:
+        size = integer(size, "--size (the input side in pixels)", low=1, high=MAX_SIZE)
     if weights is not None and name != "inception":
         raise BadInput(f"--weights applies to the inception extractor only, not {name}")
     kwargs = {} if resize_method is None else {"resize_method": resize_method}

@@ -25,12 +25,17 @@ A value a hair below 0 for identical statistics is rounding, reported as is.
 
 Statistics files are ``.npz`` with ``mu`` (d,) and ``sigma`` (d, d), the format
 pytorch-fid (``--save-stats``) and TTUR read and write.
+
+Threads: the metric runs on the caller's torch and BLAS thread settings; ``threads=k`` limits both
+to k for the call and restores them after.  Timings of these choices are in ``benchmarks/metrics.py``
+and the README.
 """
 
 from __future__ import annotations
 
-import os
 import warnings
+import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,11 +48,12 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from thoughtlab.errors import BadInput, UnknownName
-from thoughtlab.metrics.checks import SmallSampleWarning, as_matrix, positive_int, require_finite, require_samples
+from thoughtlab.fileio import atomic_writer
+from thoughtlab.metrics.checks import (SmallSampleWarning, as_matrix, positive_int, require_covariance, require_finite,
+                                       require_samples)
 
 CHUNK_ROWS = 8192
 PRECISIONS = ("float32", "float64")
-LINALG_THREADS = min(2, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -99,9 +105,8 @@ def scatter_matrix(x: np.ndarray, mu: np.ndarray, precision: str = "float32") ->
     c = fl32(μ), each centred value rounded once; the exact shift identity
     Σ(x − c)(x − c)ᵀ = S + N(μ − c)(μ − c)ᵀ then removes the offset μ − c.
 
-    The chunks form one stream and BLAS threads each ``syrk``.  Measured at 50k x 2048 on the
-    idle 2-core machine: 1.9 s per set, against 2.9 s with the chunks split over two Python
-    threads of single-threaded BLAS.
+    The chunks form one stream and BLAS threads each ``syrk`` (faster than splitting the chunks
+    over Python threads of single-threaded BLAS; README, Benchmarks).
     """
     work = np.dtype(precision)
     centre = mu.astype(np.result_type(x.dtype, work))
@@ -110,7 +115,7 @@ def scatter_matrix(x: np.ndarray, mu: np.ndarray, precision: str = "float32") ->
     if offset.any():
         rank_one_update = scipy.linalg.get_blas_funcs("syr", dtype=np.float64)
         upper = rank_one_update(-float(len(x)), offset, a=upper, lower=0, overwrite_a=1)   # upper triangle, in place
-    full = upper + upper.T   # mirror the upper triangle: 0.1 s at d=2048, against 0.35 s for np.triu twice
+    full = upper + upper.T   # mirror the upper triangle (the strict lower one is 0)
     np.fill_diagonal(full, upper.diagonal())
     return full
 
@@ -139,16 +144,20 @@ def feature_stats(features: Any, name: str = "features", *, precision: str = "fl
 
 
 def save_stats(stats: FidStats, path: str | Path) -> Path:
-    """Write ``mu`` and ``sigma`` (float64) to an ``.npz`` readable by pytorch-fid and TTUR; ``n`` rides along."""
+    """Write ``mu`` and ``sigma`` (float64) atomically to an ``.npz`` readable by pytorch-fid and TTUR; ``n`` rides along."""
     path = Path(path)
     extra = {} if stats.n is None else {"n": np.int64(stats.n)}
-    with path.open("wb") as handle:
+    with atomic_writer(path) as handle:  # a crash leaves the previous file, never a torn one
         np.savez(handle, mu=stats.mu, sigma=stats.sigma, **extra)
     return path
 
 
 def load_stats(path: str | Path) -> FidStats:
-    """Read an ``.npz`` with ``mu`` (d,) and ``sigma`` (d, d); ``n`` is optional (absent in pytorch-fid files)."""
+    """Read an ``.npz`` with ``mu`` (d,) and ``sigma`` (d, d); ``n`` is optional (absent in pytorch-fid files).
+
+    ``sigma`` must be a covariance (symmetric PSD to a tolerance, :func:`require_covariance`) and every
+    value finite; anything else is a :class:`BadInput` naming the file.
+    """
     path = Path(path)
     if not path.is_file():
         raise BadInput(f"{path}: no such statistics file; check the path")
@@ -157,20 +166,41 @@ def load_stats(path: str | Path) -> FidStats:
             keys = set(data.files)
             if not {"mu", "sigma"} <= keys:
                 raise BadInput(f"{path}: holds {sorted(keys)}, not 'mu' and 'sigma'; save statistics with save_stats")
-            mu, sigma = data["mu"].astype(np.float64), data["sigma"].astype(np.float64)
-            n = int(data["n"]) if "n" in keys else None
-    except (OSError, ValueError) as exc:
-        raise BadInput(f"{path}: not a readable .npz file ({exc})") from exc
-    if mu.ndim != 1 or sigma.shape != (mu.size, mu.size):
-        raise BadInput(f"{path}: mu has shape {mu.shape} and sigma {sigma.shape}; expected (d,) and (d, d)")
+            mu, sigma = _numeric(data["mu"], path, "mu"), _numeric(data["sigma"], path, "sigma")
+            n = _sample_count(data["n"], path) if "n" in keys else None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise BadInput(f"{path}: not a readable .npz file ({type(exc).__name__}); rewrite it with save_stats or "
+                       "thoughtlab eval stats") from None
+    if mu.ndim != 1 or sigma.shape != (mu.size, mu.size) or mu.size == 0:
+        raise BadInput(f"{path}: mu has shape {mu.shape} and sigma {sigma.shape}; expected (d,) and (d, d), d >= 1")
     require_finite(sigma, f"{path}: sigma")
     require_finite(mu[None], f"{path}: mu")
+    require_covariance(sigma, f"{path}: sigma")
     return FidStats(mu=mu, sigma=sigma, n=n)
 
 
+def _numeric(arr: np.ndarray, path: Path, key: str) -> np.ndarray:
+    """A stored real array as float64; other dtypes (strings, complex, objects) are a BadInput."""
+    if arr.dtype.kind not in "fiu":
+        raise BadInput(f"{path}: {key} has dtype {arr.dtype}; statistics must be real numbers (save_stats writes float64)")
+    return arr.astype(np.float64)
+
+
+def _sample_count(arr: np.ndarray, path: Path) -> int:
+    """The stored sample count: one integer >= 2 (a covariance needs two samples)."""
+    if arr.shape != () or arr.dtype.kind not in "iu" or int(arr) < 2:
+        raise BadInput(f"{path}: n must be one integer >= 2 (the sample count), got {arr!r}; drop it or store the count")
+    return int(arr)
+
+
 @contextmanager
-def linalg_threads(count: int) -> Iterator[None]:
-    """Run torch (MKL/OpenMP) and numpy/scipy BLAS on ``count`` threads, restoring torch's setting after."""
+def linalg_threads(count: int | None) -> Iterator[None]:
+    """Run torch (MKL/OpenMP) and numpy/scipy BLAS on ``count`` threads, restoring both settings after;
+    ``None`` changes nothing."""
+    if count is None:
+        yield
+        return
+    count = positive_int(count, "threads")
     previous = torch.get_num_threads()
     torch.set_num_threads(count)
     try:
@@ -189,18 +219,15 @@ def symmetric_factor(sigma: torch.Tensor) -> torch.Tensor:
     return v * w.clamp_min(0.0).sqrt()
 
 
-def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
+def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray, threads: int | None = None) -> float:
     """tr (Σ₁Σ₂)^{1/2} from one symmetric eigenvalue problem (no complex arithmetic).
 
     With R Rᵀ = Σ₁, C = RᵀΣ₂R is symmetric PSD and similar to Σ₂RRᵀ = Σ₂Σ₁, so it has the
     eigenvalues of Σ₁Σ₂ and the trace is Σᵢ √λᵢ(C), λ clipped at 0.  float64 throughout, via
-    torch (MKL ``syevd`` measured 2x faster than numpy's OpenBLAS here).  One Cholesky and two
-    products: 1.05–1.16 s at d=2048 against 1.34 s for the nuclear norm of R₂ᵀR₁ (a second
-    Cholesky and a third product), measured in one process.  Runs on ``LINALG_THREADS`` (at
-    most 2) threads: more threads stall when cores are oversubscribed (eigh on a busy machine:
-    2 s on one thread, 22 s on two).
+    torch's ``eigvalsh``.  One Cholesky and two products, cheaper than the nuclear norm of R₂ᵀR₁
+    (a second Cholesky and a third product).  ``threads``: see :func:`linalg_threads`.
     """
-    with linalg_threads(LINALG_THREADS):
+    with linalg_threads(threads):
         s1 = torch.tensor(np.asarray(sigma1, dtype=np.float64))  # a copy: inputs may be read-only
         s2 = torch.tensor(np.asarray(sigma2, dtype=np.float64))
         factor = symmetric_factor(s1)
@@ -208,8 +235,11 @@ def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
     return float(eigenvalues.clamp_min(0.0).sqrt().sum())
 
 
-def frechet_distance(stats1: FidStats, stats2: FidStats) -> float:
-    """FID between two sets of Gaussian statistics; warns when either covariance came from N < d samples."""
+def frechet_distance(stats1: FidStats, stats2: FidStats, threads: int | None = None) -> float:
+    """FID between two sets of Gaussian statistics; warns when either covariance came from N < d samples.
+
+    ``threads``: torch/BLAS threads for the square root, restored after (None: the caller's settings).
+    """
     if stats1.mu.shape != stats2.mu.shape:
         raise BadInput(f"statistics have dimensions {stats1.mu.size} and {stats2.mu.size}; "
                        "compute both with the same feature extractor")
@@ -220,7 +250,7 @@ def frechet_distance(stats1: FidStats, stats2: FidStats) -> float:
                           "the value is finite but strongly biased upwards: use N >= d", SmallSampleWarning,
                           stacklevel=3)
     diff = stats1.mu - stats2.mu
-    trace_term = trace_sqrt_product(stats1.sigma, stats2.sigma)
+    trace_term = trace_sqrt_product(stats1.sigma, stats2.sigma, threads)
     return float(diff @ diff + np.trace(stats1.sigma) + np.trace(stats2.sigma) - 2.0 * trace_term)
 
 
@@ -248,7 +278,7 @@ def _repeat_values(real: np.ndarray, fake: np.ndarray, repeats: int, size: int, 
 
 
 def compute_fid(real: Any, fake: Any, *, repeats: int | None = None, subset_size: int | None = None,
-                seed: int = 0) -> dict[str, Any]:
+                seed: int = 0, threads: int | None = None) -> dict[str, Any]:
     """FID between real and fake features (arrays or :class:`FidStats`).
 
     Args:
@@ -257,10 +287,17 @@ def compute_fid(real: Any, fake: Any, *, repeats: int | None = None, subset_size
         subset_size: rows per subset; default ``min(N, M) // 2``.  FID is biased
             upwards at small N, so the subset mean exceeds the full-set value.
         seed: seeds the subset draws.
+        threads: torch and BLAS threads for the whole call, restored after; ``None`` (default)
+            runs on the caller's settings and changes none.
 
     Returns:
         ``{"value", "protocol"}``, plus ``"mean"`` and ``"std"`` when ``repeats`` is given.
     """
+    with linalg_threads(threads):
+        return _fid(real, fake, repeats, subset_size, seed)
+
+
+def _fid(real: Any, fake: Any, repeats: int | None, subset_size: int | None, seed: int) -> dict[str, Any]:
     real_stats, fake_stats = _stats_of(real, "real features"), _stats_of(fake, "fake features")
     value = frechet_distance(real_stats, fake_stats)
     protocol: dict[str, Any] = {"n_real": real_stats.n, "n_fake": fake_stats.n, "dim": int(real_stats.mu.size),

@@ -14,7 +14,8 @@ Accepted sources (:func:`load_source`):
   path of that spelling is read as a path).
 
 Float images must lie in [0, 1]; they are converted to uint8 by ``round(255·x)`` (policy ``"round"``,
-recorded) or refused (``"error"``).  Every ``np.load`` uses ``allow_pickle=False``.
+recorded), kept as float32 without quantisation (``"keep"``, for generator outputs evaluated in memory)
+or refused (``"error"``).  Every ``np.load`` uses ``allow_pickle=False``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ import importlib.util
 import json
 import os
 import sys
+import warnings
+import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,14 +47,15 @@ from thoughtlab.train import distributed
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 MIXED_POLICIES = ("error", "resize")
-FLOAT_POLICIES = ("round", "error")
+FLOAT_POLICIES = ("round", "error", "keep")
 GRAY_MODES = ("1", "L", "LA", "I", "I;16", "F")
 CACHE_ENV = "THOUGHTLAB_CACHE"
 
 
 @dataclass
 class Images:
-    """uint8 images (N, C, H, W) and a JSON-able record of where they came from and how they were converted."""
+    """Images (N, C, H, W), uint8 (float32 in [0, 1] under float policy "keep"), and a JSON-able record of
+    where they came from and how they were converted."""
 
     pixels: np.ndarray
     record: dict[str, Any] = field(default_factory=dict)
@@ -80,11 +85,11 @@ def to_nchw(arr: np.ndarray, name: str) -> np.ndarray:
     if arr.ndim == 4 and arr.shape[-1] in (1, 3):
         return np.ascontiguousarray(arr.transpose(0, 3, 1, 2))
     raise BadInput(f"{name}: shape {arr.shape} is not images (N, H, W), (N, C, H, W) or (N, H, W, C) with 1 or 3 "
-                   "channels, nor features (N, d)")
+                   "channels, nor features (N, d); reshape it to one of these")
 
 
-def to_uint8(arr: np.ndarray, name: str, float_policy: str = "round") -> tuple[np.ndarray, str]:
-    """uint8 pixels and the conversion applied ("none", "float [0,1] -> round(255x)", "integer cast")."""
+def to_pixels(arr: np.ndarray, name: str, float_policy: str = "round") -> tuple[np.ndarray, str]:
+    """uint8 pixels (float32 ones under ``"keep"``) and the conversion applied, e.g. "float [0,1] -> round(255x)"."""
     _policy(float_policy, "float policy", FLOAT_POLICIES)
     if arr.dtype == np.uint8:
         return arr, "none"
@@ -103,15 +108,17 @@ def to_uint8(arr: np.ndarray, name: str, float_policy: str = "round") -> tuple[n
     if low < 0 or high > 1:
         raise BadInput(f"{name}: float images must lie in [0, 1], got [{low:.3g}, {high:.3g}]; divide 0-255 data by "
                        "255 or map [-1, 1] by (x+1)/2")
+    if float_policy == "keep":
+        return arr.astype(np.float32), "float [0,1] kept as float32 (no quantisation)"
     return np.rint(arr * 255).astype(np.uint8), "float [0,1] -> uint8 by round(255x)"
 
 
 def images_from_array(data: Any, name: str = "array", float_policy: str = "round") -> Images:
-    """uint8 NCHW :class:`Images` from a numpy array or torch tensor of images."""
+    """NCHW :class:`Images` (uint8, or float32 under ``"keep"``) from a numpy array or torch tensor of images."""
     arr = data.detach().cpu().numpy() if torch.is_tensor(data) else np.asarray(data)
     if len(arr) == 0:
         raise BadInput(f"{name}: no images (empty array)")
-    pixels, conversion = to_uint8(to_nchw(arr, name), name, float_policy)
+    pixels, conversion = to_pixels(to_nchw(arr, name), name, float_policy)
     return Images(pixels, {"source": name, "n": len(pixels), "dtype": str(arr.dtype), "conversion": conversion})
 
 
@@ -120,7 +127,9 @@ def _generator_batch(sample: Callable[[int], Any], want: int, float_policy: str)
     try:
         out = sample(want)
     except Exception as exc:  # the user's code failed: report it as their input, with its message
-        raise BadInput(f"the generator failed on sample({want}): {type(exc).__name__}: {exc}") from exc
+        message = str(exc).splitlines()[0] if str(exc) else ""
+        raise BadInput(f"the generator failed on sample({want}): {type(exc).__name__}: {message}; fix the generator "
+                       "(call it alone to see the traceback)") from exc
     if not (torch.is_tensor(out) or isinstance(out, np.ndarray)):
         raise BadInput(f"sample({want}) returned a {type(out).__name__}; it must return a numpy array or torch "
                        "tensor of images (N, H, W), (N, C, H, W) or (N, H, W, C)")
@@ -133,6 +142,10 @@ def _generator_batch(sample: Callable[[int], Any], want: int, float_policy: str)
     return batch.pixels, batch.record["conversion"]
 
 
+def _chw(pixels: np.ndarray) -> str:
+    return "x".join(map(str, pixels.shape[1:]))
+
+
 def images_from_generator(sample: Callable[[int], Any], n: int, batch_size: int = 500,
                           float_policy: str = "round", name: str | None = None) -> Images:
     """Call ``sample(k)`` until ``n`` images are collected (the generator seeds itself)."""
@@ -141,6 +154,9 @@ def images_from_generator(sample: Callable[[int], Any], n: int, batch_size: int 
     parts, conversions, have = [], set(), 0
     while have < n:
         pixels, conversion = _generator_batch(sample, min(batch_size, n - have), float_policy)
+        if parts and pixels.shape[1:] != parts[0].shape[1:]:
+            raise BadInput(f"the generator's batches change shape: {_chw(parts[0])} images, then {_chw(pixels)} "
+                           f"after {have} samples; every sample(n) call must return images of one size")
         parts.append(pixels)
         conversions.add(conversion)
         have += len(pixels)
@@ -223,7 +239,7 @@ def read_image(path: Path) -> Image.Image:
         with Image.open(path) as img:
             img.load()
             return img.convert("L" if img.mode in GRAY_MODES else "RGB") if img.mode not in ("L", "RGB") else img.copy()
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise BadInput(f"{path}: cannot be read as an image ({exc}); delete or replace the file") from exc
 
 
@@ -272,28 +288,39 @@ def _array_from_npz(path: Path, data: Any) -> np.ndarray:
 
 
 def load_array_file(path: Path) -> np.ndarray | FidStats:
-    """The array in a ``.npy``/``.npz`` file, or :class:`FidStats` when the ``.npz`` holds ``mu`` and ``sigma``."""
+    """The array in a ``.npy``/``.npz`` file, or :class:`FidStats` when the ``.npz`` holds ``mu`` and ``sigma``.
+
+    The content decides, not the suffix (a zip saved as ``.npy`` is read as an archive); a truncated,
+    foreign or pickle-holding file is a :class:`BadInput` naming it.
+    """
     try:
-        if path.suffix == ".npy":
-            return np.load(path, allow_pickle=False)
-        with np.load(path, allow_pickle=False) as data:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            return loaded
+        with loaded as data:
             if {"mu", "sigma"} <= set(data.files):
                 return load_stats(path)
             return _array_from_npz(path, data)
-    except (OSError, ValueError, EOFError) as exc:
-        raise BadInput(f"{path}: not a readable {path.suffix} file without pickled objects ({exc})") from exc
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise BadInput(f"{path}: not a readable {path.suffix} file without pickled objects ({type(exc).__name__}); "
+                       "save it with np.save / np.savez") from None
 
 
 def load_source(source: Any, *, mixed: str = "error", float_policy: str = "round", samples: int | None = None,
                 batch_size: int = 500) -> Images | Features | FidStats:
     """Images, precomputed :class:`Features` (2-D arrays) or :class:`FidStats` from a path, array or tensor,
-    or ``samples`` images from a generator ``file.py:function`` / ``package.module:function``.
+    or ``samples`` images from a generator: a callable ``sample(n)`` or ``file.py:function`` /
+    ``package.module:function``.
 
     An existing path always wins over the generator reading (a folder named ``a:b`` is a folder);
     ``samples`` is required for a generator and ignored for other sources.
     """
     if isinstance(source, (FidStats, Images, Features)):
         return source
+    if callable(source):
+        if samples is None:
+            raise BadInput("a generator source needs samples=N: how many images to draw from it")
+        return images_from_generator(source, samples, batch_size, float_policy)
     name = "array"
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
@@ -326,8 +353,9 @@ def default_cache_dir() -> Path:
 
 
 def content_hash(pixels: np.ndarray) -> str:
-    """sha256 of the uint8 pixels and their shape."""
-    digest = hashlib.sha256(str(pixels.shape).encode())
+    """sha256 of the pixels and their shape (and dtype, when not uint8)."""
+    key = pixels.shape if pixels.dtype == np.uint8 else (pixels.shape, str(pixels.dtype))
+    digest = hashlib.sha256(str(key).encode())
     digest.update(np.ascontiguousarray(pixels).tobytes())
     return digest.hexdigest()[:32]
 
@@ -352,9 +380,14 @@ class FeatureCache:
             return None
 
     def put(self, path: Path, features: np.ndarray, logits: np.ndarray | None) -> None:
+        """Store an entry; a cache that cannot be written only warns (the features are still returned)."""
         arrays = {"features": features} if logits is None else {"features": features, "logits": logits}
-        with atomic_writer(path) as handle:
-            np.savez(handle, **arrays)
+        try:
+            with atomic_writer(path) as handle:
+                np.savez(handle, **arrays)
+        except OSError as exc:
+            warnings.warn(f"feature cache {self.folder} is not writable ({exc.strerror or exc}); features were not "
+                          f"cached: pass --cache-dir DIR, set {CACHE_ENV} or --no-cache", RuntimeWarning, stacklevel=2)
 
 
 def extract_features(images: Images, extractor: Extractor, *, cache: FeatureCache | None = None,

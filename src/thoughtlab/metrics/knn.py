@@ -158,6 +158,19 @@ def _warn_zero_radii(counts: dict[str, int]) -> None:
                       SmallSampleWarning, stacklevel=3)
 
 
+SMALL_FACTOR = 10  # the same margin as the Inception Score's N >= 10 x splits rule (research notes, gan-metrics §8)
+
+
+def _warn_small(n_real: int, n_fake: int, pr_k: int, dc_k: int) -> None:
+    """Warn when a set has fewer than 10·k samples: each k-NN ball then spans a tenth of its set or more,
+    so precision/recall/density/coverage describe the sample more than the distribution."""
+    k = max(pr_k, dc_k)
+    if min(n_real, n_fake) < SMALL_FACTOR * k:
+        warnings.warn(f"k-NN metrics: N_real={n_real}, N_fake={n_fake} < {SMALL_FACTOR} x k={k}; each k-NN ball "
+                      f"covers a large share of its set and the values mean little: use at least {SMALL_FACTOR * k} "
+                      "samples per set", SmallSampleWarning, stacklevel=3)
+
+
 def _check_sizes(n_real: int, n_fake: int, want: set[str], pr_k: int, dc_k: int) -> None:
     """Each radius needs k neighbours besides the sample itself."""
     real_ks = ([pr_k] if want & {"precision", "realism"} else []) + ([dc_k] if want & {"density", "coverage"} else [])
@@ -212,6 +225,8 @@ def compute_knn(real: Any, fake: Any, *, measures: Iterable[str] = ("precision",
     x, y = as_matrix(real, "real features"), as_matrix(fake, "fake features")
     same_dim(x, y)
     _check_sizes(len(x), len(y), want, pr_k, dc_k)
+    _warn_small(len(x), len(y), pr_k if want & {"precision", "recall", "realism"} else 0,
+                dc_k if want & {"density", "coverage"} else 0)
 
     mean = x.mean(axis=0, dtype=np.float64)
     real_t, fake_t = _centred(x, mean, dtype), _centred(y, mean, dtype)

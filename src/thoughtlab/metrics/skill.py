@@ -35,6 +35,7 @@ import torch
 
 from thoughtlab.errors import BadInput
 from thoughtlab.metrics.checks import choice, positive_int, require_finite, to_numpy
+from thoughtlab.stats import child_seed
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -197,8 +198,7 @@ def play_tournament(generators: Sequence[Callable[[int], Any]], discriminators: 
     for round_index in range(rounds):
         games = []
         for g, player in enumerate(players):
-            x = _samples(player, n, int(np.random.SeedSequence([seed, round_index, g]).generate_state(1)[0]),
-                         g_names[g])
+            x = _samples(player, n, child_seed(seed, round_index, g), g_names[g])
             for d, discriminator in enumerate(discriminators):
                 wins[round_index, g, d] = _error_rate(discriminator, x, g == len(generators), d_names[d])
                 games.append((g, side + d, _match_score(wins[round_index, g, d], outcome)))

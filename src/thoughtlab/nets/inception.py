@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from thoughtlab.errors import BadInput
+from thoughtlab.validate import torch_weights
 
 WEIGHTS_ENV = "THOUGHTLAB_INCEPTION_WEIGHTS"
 NUM_CLASSES = 1008
@@ -210,10 +211,7 @@ def weights_path(path: str | os.PathLike | None = None) -> Path:
 def load_fid_inception(path: str | os.PathLike | None = None) -> FIDInceptionV3:
     """An eval-mode :class:`FIDInceptionV3` with the converted pytorch-fid weights read from a local file."""
     file = weights_path(path)
-    try:
-        state = torch.load(file, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise BadInput(f"{file}: cannot be read as a torch state dict ({type(exc).__name__}: {exc})") from exc
+    state = torch_weights(file, "Inception weights")
     if not isinstance(state, dict):
         raise BadInput(f"{file}: holds a {type(state).__name__}, not a state dict of the FID Inception network")
     model = FIDInceptionV3()

@@ -34,6 +34,7 @@ import torch
 from torch import nn
 
 from thoughtlab.errors import BadInput, UnknownName
+from thoughtlab.validate import torch_weights
 
 # name -> (block kind, blocks per stage), He et al. 2016 Table 1.
 ARCHS: dict[str, tuple[str, tuple[int, int, int, int]]] = {
@@ -171,11 +172,7 @@ def load_backbone_weights(model: ResNet, path: str | Path) -> None:
     path = Path(path)
     if not path.is_file():
         raise BadInput(f"backbone weights file {path} does not exist; give the path of a local .pth state dict")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises several types for corrupt or pickled-object files
-        raise BadInput(f"cannot read backbone weights {path} ({exc.__class__.__name__}); save a plain state dict"
-                       ) from exc
+    state = torch_weights(path, "backbone weights")
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
         state = state["state_dict"]
     if not isinstance(state, dict):

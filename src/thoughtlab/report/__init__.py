@@ -14,9 +14,10 @@ from typing import Any
 
 import jinja2
 
+from thoughtlab.errors import UserError
 from thoughtlab.fileio import atomic_write_bytes, atomic_write_json
 from thoughtlab.ledger import ledger
-from thoughtlab.runs import CONFIG_NAME, RESULT_NAME, read_json
+from thoughtlab.runs import CONFIG_NAME, read_json, read_result
 
 VERDICT_ORDER = ("supported", "refuted", "inconclusive")
 
@@ -53,7 +54,7 @@ def format_claim_line(claim: dict[str, Any]) -> str:
 
 def study_section(run_dir: Path) -> dict[str, Any]:
     """One study's part of the report, read from its run folder."""
-    result = read_json(run_dir / RESULT_NAME)
+    result = read_result(run_dir)
     config = read_json(run_dir / CONFIG_NAME)
     metrics = result["metrics"]
     for claim in result["claims"]:
@@ -102,9 +103,13 @@ def build_report(run_dirs: list[Path], out_dir: Path, scale: str) -> Path:
         loader=jinja2.PackageLoader("thoughtlab", "report"), autoescape=True, undefined=jinja2.StrictUndefined
     )
     ledger_table = ledger_rows(sections)
-    html = env.get_template("report.html.j2").render(
-        sections=sections, counts=verdict_counts(sections), scale=scale, generated=generated, ledger=ledger_table
-    )
+    try:
+        html = env.get_template("report.html.j2").render(
+            sections=sections, counts=verdict_counts(sections), scale=scale, generated=generated, ledger=ledger_table
+        )
+    except jinja2.UndefinedError as exc:  # a result.json from another version lacks a field the page shows
+        raise UserError(f"a run record lacks a field the report shows ({exc}); rerun the studies of "
+                        f"{', '.join(str(d) for d in run_dirs)} or delete those run folders") from None
     out_dir = Path(out_dir)
     atomic_write_bytes(out_dir / "report.html", html.encode())
     atomic_write_json(

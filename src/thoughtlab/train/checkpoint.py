@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import torch
 
 from thoughtlab.errors import BadInput
 from thoughtlab.fileio import atomic_writer
+from thoughtlab.validate import refused_pickle
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:
@@ -36,6 +38,13 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[
         raise BadInput(f"checkpoint {path} does not exist; check the path or start without it")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        if refused_pickle(err):  # never pass on torch's advice to load it unsafely
+            raise BadInput(f"checkpoint {path} is not a plain weights file (it holds pickled Python objects, which "
+                           "thoughtlab never runs); convert it where it was made by saving only tensors, numbers "
+                           "and strings with torch.save") from None
+        raise BadInput(f"checkpoint {path} is corrupt or not a plain torch checkpoint (UnpicklingError); "
+                       "delete it and rerun") from None
     except Exception as err:  # pickle, zip and torch errors all mean "unusable file"
         raise BadInput(
             f"checkpoint {path} is corrupt or not a plain torch checkpoint ({type(err).__name__}); delete it and rerun"

@@ -1,0 +1,1 @@
+"""Generative model families shared by the studies of thought 5 (GANs, flows, autoregressive models)."""

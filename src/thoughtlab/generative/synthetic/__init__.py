@@ -1,0 +1,1 @@
+"""Synthetic data with exact ground truth: mixtures of Gaussians and triangles."""
