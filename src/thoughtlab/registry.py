@@ -15,15 +15,16 @@ import os
 from thoughtlab.errors import UnknownName, UserError
 from thoughtlab.study import Study
 
-STUDY_MODULES: tuple[str, ...] = (
+STUDY_MODULES: tuple[str, ...] = (  # in the order of the notes (thought 5: P1, P2, P3, P4, P5)
     "thoughtlab.collapse.relu_collapse",
     "thoughtlab.collapse.linear_bottleneck",
     "thoughtlab.collapse.residual_depth",
     "thoughtlab.attention.study",
     "thoughtlab.cyclegan.study",
     "thoughtlab.csp.study",
-    "thoughtlab.generative.gan_evaluation",
     "thoughtlab.generative.distributions",
+    "thoughtlab.generative.beyond_images",
+    "thoughtlab.generative.gan_evaluation",
     "thoughtlab.generative.batch_size",
 )
 

@@ -1,0 +1,190 @@
+"""Small WaveGAN- and SpecGAN-style GANs for 1024-sample clips (Donahue, McAuley, Puckette, ICLR 2019).
+
+- WaveGAN: DCGAN flattened to 1-D — z → dense → (64, 16) → three transposed convolutions, kernel 25,
+  stride 4 → 1024 samples, tanh.  Its discriminator mirrors it with strided convolutions and LeakyReLU(0.2),
+  and optionally *phase shuffle* (§3.3): each layer's activations are shifted by a random k ∈ [−n, n]
+  per example, reflection-padded, n = 2, so D cannot key on the generator's periodic artefacts.
+- SpecGAN: a 2-D DCGAN on the log-magnitude STFT (n_fft 256, hop 128, Hann; 128 bins × 8 frames),
+  each frequency bin standardised with the training set's moments and clipped at 3σ (§3.4); clips come
+  back by Griffin–Lim (Griffin & Lim 1984) phase recovery.
+Differences from the paper, for CPU: far fewer channels, the non-saturating loss instead of WGAN-GP,
+and 1024- instead of 16384-sample clips.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from thoughtlab.errors import UnknownName
+
+N_FFT, HOP, FRAMES, FREQS = 256, 128, 8, 128
+VARIANTS = ("wavegan", "wavegan_ps", "specgan")
+
+
+def phase_shuffle(x: torch.Tensor, n: int, g: torch.Generator) -> torch.Tensor:
+    """Shift each example by k ~ U{−n..n} along time with reflection padding (WaveGAN §3.3)."""
+    if n == 0:
+        return x
+    length = x.shape[-1]
+    padded = F.pad(x, (n, n), mode="reflect")
+    shifts = torch.randint(-n, n + 1, (x.shape[0],), generator=g)
+    idx = (torch.arange(length)[None, :] + n - shifts[:, None]).unsqueeze(1).expand(-1, x.shape[1], -1)
+    return padded.gather(-1, idx)
+
+
+class WaveGenerator(nn.Module):
+    def __init__(self, z_dim: int = 32, ch: int = 32):
+        super().__init__()
+        self.z_dim, self.ch = z_dim, ch
+        self.fc = nn.Linear(z_dim, 2 * ch * 16)
+        self.ups = nn.ModuleList([nn.ConvTranspose1d(2 * ch, ch, 24, 4, 10), nn.ConvTranspose1d(ch, ch // 2, 24, 4, 10),
+                                  nn.ConvTranspose1d(ch // 2, 1, 24, 4, 10)])
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        h = F.relu(self.fc(z)).view(-1, 2 * self.ch, 16)
+        for k, up in enumerate(self.ups):
+            h = up(h)
+            h = torch.tanh(h) if k == len(self.ups) - 1 else F.relu(h)
+        return h.squeeze(1)
+
+
+class WaveDiscriminator(nn.Module):
+    def __init__(self, ch: int = 32, shuffle: int = 0):
+        super().__init__()
+        self.shuffle = shuffle
+        self.convs = nn.ModuleList([nn.Conv1d(1, ch // 2, 25, 4, 12), nn.Conv1d(ch // 2, ch, 25, 4, 12), nn.Conv1d(ch, 2 * ch, 25, 4, 12)])
+        self.out = nn.Linear(2 * ch * 16, 1)
+
+    def forward(self, x: torch.Tensor, g: torch.Generator | None = None) -> torch.Tensor:
+        h = x.unsqueeze(1)
+        for k, conv in enumerate(self.convs):
+            h = F.leaky_relu(conv(h), 0.2)
+            if self.shuffle and g is not None and k < len(self.convs) - 1:
+                h = phase_shuffle(h, self.shuffle, g)
+        return self.out(h.flatten(1)).squeeze(-1)
+
+
+class SpecGenerator(nn.Module):
+    def __init__(self, z_dim: int = 32, ch: int = 32):
+        super().__init__()
+        self.z_dim, self.ch = z_dim, ch
+        self.fc = nn.Linear(z_dim, 2 * ch * 8)
+        self.ups = nn.ModuleList([nn.ConvTranspose2d(2 * ch, ch, 4, (4, 2), (0, 1)), nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1),
+                                  nn.ConvTranspose2d(ch // 2, 1, 4, 2, 1)])
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        h = F.relu(self.fc(z)).view(-1, 2 * self.ch, 8, 1)
+        for k, up in enumerate(self.ups):
+            h = up(h)
+            h = torch.tanh(h) if k == len(self.ups) - 1 else F.relu(h)
+        return h.squeeze(1)  # (B, 128, 8) in [−1, 1]
+
+
+class SpecDiscriminator(nn.Module):
+    def __init__(self, ch: int = 32):
+        super().__init__()
+        self.convs = nn.ModuleList([nn.Conv2d(1, ch // 2, 4, 2, 1), nn.Conv2d(ch // 2, ch, 4, 2, 1), nn.Conv2d(ch, 2 * ch, 4, (4, 2), (0, 1))])
+        self.out = nn.Linear(2 * ch * 8, 1)
+
+    def forward(self, x: torch.Tensor, g: torch.Generator | None = None) -> torch.Tensor:
+        h = x.unsqueeze(1)
+        for conv in self.convs:
+            h = F.leaky_relu(conv(h), 0.2)
+        return self.out(h.flatten(1)).squeeze(-1)
+
+
+def _window() -> torch.Tensor:
+    return torch.hann_window(N_FFT)
+
+
+def log_magnitude(clips: torch.Tensor) -> torch.Tensor:
+    """log |STFT| (B, 128, 8): Nyquist bin and last frame dropped."""
+    spec = torch.stft(clips, N_FFT, HOP, window=_window(), return_complex=True)
+    return torch.log(spec.abs()[:, :FREQS, :FRAMES] + 1e-4)
+
+
+@dataclass
+class SpecNorm:
+    """Per-frequency moments of the training log-magnitudes (SpecGAN §3.4)."""
+
+    mean: torch.Tensor
+    std: torch.Tensor
+
+    @classmethod
+    def fit(cls, clips: torch.Tensor) -> "SpecNorm":
+        logmag = log_magnitude(clips)
+        return cls(logmag.mean((0, 2), keepdim=True)[0], logmag.std((0, 2), keepdim=True)[0] + 1e-4)
+
+    def encode(self, clips: torch.Tensor) -> torch.Tensor:
+        return ((log_magnitude(clips) - self.mean) / self.std).clamp(-3, 3) / 3
+
+    def decode(self, normed: torch.Tensor, iterations: int = 32, seed: int = 0) -> torch.Tensor:
+        """Clips from normalised log-magnitudes by Griffin–Lim (random initial phase, ``iterations`` rounds)."""
+        mag = torch.exp(normed * 3 * self.std + self.mean)
+        mag = F.pad(mag, (0, 1, 0, 1))  # Nyquist bin zero, last frame ...
+        mag[:, :, -1] = mag[:, :, -2]  # ... repeated
+        g = torch.Generator().manual_seed(seed)
+        phase = torch.rand(mag.shape, generator=g) * 2 * np.pi
+        for _ in range(iterations):
+            clips = torch.istft(torch.polar(mag, phase), N_FFT, HOP, window=_window(), length=1024)
+            phase = torch.stft(clips, N_FFT, HOP, window=_window(), return_complex=True).angle()
+        return torch.istft(torch.polar(mag, phase), N_FFT, HOP, window=_window(), length=1024)
+
+
+@dataclass(frozen=True)
+class AudioGanConfig:
+    steps: int = 600
+    batch: int = 32
+    lr: float = 2e-4
+    z_dim: int = 32
+    channels: int = 32
+    shuffle: int = 2
+
+
+class AudioGan:
+    """One variant (wavegan, wavegan_ps, specgan): its nets, data transform and sampler."""
+
+    def __init__(self, variant: str, clips: np.ndarray, cfg: AudioGanConfig, seed: int):
+        if variant not in VARIANTS:
+            raise UnknownName("audio GAN variant", variant, VARIANTS)
+        torch.manual_seed(seed)
+        self.variant, self.cfg = variant, cfg
+        self.g = torch.Generator().manual_seed(seed)
+        x = torch.from_numpy(clips)
+        if variant == "specgan":
+            self.norm = SpecNorm.fit(x)
+            self.data = self.norm.encode(x)
+            self.gen, self.disc = SpecGenerator(cfg.z_dim, cfg.channels), SpecDiscriminator(cfg.channels)
+        else:
+            self.norm, self.data = None, x
+            self.gen = WaveGenerator(cfg.z_dim, cfg.channels)
+            self.disc = WaveDiscriminator(cfg.channels, cfg.shuffle if variant == "wavegan_ps" else 0)
+        self.opt_g = torch.optim.Adam(self.gen.parameters(), cfg.lr, betas=(0.5, 0.9))
+        self.opt_d = torch.optim.Adam(self.disc.parameters(), cfg.lr, betas=(0.5, 0.9))
+
+    def step(self) -> None:
+        """One discriminator and one generator step (non-saturating loss, Goodfellow et al. 2014)."""
+        real = self.data[torch.randint(0, len(self.data), (self.cfg.batch,), generator=self.g)]
+        fake = self.gen(torch.randn(self.cfg.batch, self.cfg.z_dim, generator=self.g))
+        loss_d = F.softplus(-self.disc(real, self.g)).mean() + F.softplus(self.disc(fake.detach(), self.g)).mean()
+        self.opt_d.zero_grad()
+        loss_d.backward()
+        self.opt_d.step()
+        fake = self.gen(torch.randn(self.cfg.batch, self.cfg.z_dim, generator=self.g))
+        loss_g = F.softplus(-self.disc(fake, self.g)).mean()
+        self.opt_g.zero_grad()
+        loss_g.backward()
+        self.opt_g.step()
+
+    @torch.no_grad()
+    def sample(self, n: int, seed: int) -> np.ndarray:
+        z = torch.randn(n, self.cfg.z_dim, generator=torch.Generator().manual_seed(seed))
+        out = self.gen(z)
+        if self.norm is not None:
+            out = self.norm.decode(out, seed=seed)
+        return out.numpy().astype(np.float32)

@@ -1,0 +1,140 @@
+"""Training the text generator: MLE, then adversarially by (a) a Gumbel-softmax relaxation or (b) SeqGAN.
+
+- MLE: teacher-forced cross-entropy on oracle samples (Yu et al. 2017 pre-training).
+- (a) Relaxation (Kusner & Hernández-Lobato 2016; Jang et al. 2017): each token is a straight-through
+  Gumbel-softmax one-hot — hard in the forward pass, softmax((logits + g)/λ) in the backward pass — fed
+  to the next step and to the discriminator; the generator minimises the non-saturating loss −log D(G(z)).
+- (b) Estimator (SeqGAN, Yu et al. 2017, eqs. 2–4): REINFORCE with the action value
+  ``Q(y_<t, y_t) = (1/K) Σ_k D(MC_k(y_≤t))`` from K Monte-Carlo rollouts of the current generator
+  (the final token's value is D of the sequence itself).
+The discriminator is a small CNN over token one-hots with several filter widths and max-over-time
+pooling (SeqGAN's D, fewer widths).  One D step then one G step per adversarial batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from thoughtlab.errors import UnknownName
+from thoughtlab.generative.text.lstm import TokenLSTM
+
+REMEDIES = ("gumbel", "seqgan")
+
+
+class SeqDiscriminator(nn.Module):
+    """CNN text classifier on (soft) one-hot sequences: embed → conv widths → max-pool → linear logit."""
+
+    def __init__(self, vocab: int, emb: int = 32, widths: tuple[int, ...] = (2, 3, 4, 5), filters: int = 24, seed: int = 0):
+        super().__init__()
+        torch.manual_seed(seed)
+        self.embedding = nn.Parameter(torch.randn(vocab, emb) * 0.1)
+        self.convs = nn.ModuleList(nn.Conv1d(emb, filters, w) for w in widths)
+        self.out = nn.Linear(filters * len(widths), 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logit of "real" per sequence for ids (B, T) or one-hots (B, T, V)."""
+        e = self.embedding[x] if x.dtype == torch.long else x @ self.embedding
+        e = e.transpose(1, 2)
+        pooled = [F.relu(conv(e)).amax(-1) for conv in self.convs]
+        return self.out(torch.cat(pooled, -1)).squeeze(-1)
+
+
+@dataclass(frozen=True)
+class AdvConfig:
+    """Adversarial phase: steps, batch, learning rates, Gumbel temperature λ, SeqGAN rollouts K, D warm-up steps."""
+
+    steps: int = 100
+    batch: int = 32
+    lr_g: float = 1e-3
+    lr_d: float = 1e-3
+    gumbel_tau: float = 1.0
+    rollouts: int = 2
+    d_warmup: int = 50
+
+
+def mle_train(gen: TokenLSTM, data: torch.Tensor, steps: int, batch: int, lr: float, seed: int,
+              opt: torch.optim.Optimizer | None = None) -> torch.optim.Optimizer:
+    """Teacher-forced maximum likelihood for ``steps`` minibatches drawn with a local generator."""
+    opt = opt or torch.optim.Adam(gen.parameters(), lr=lr)
+    g = torch.Generator().manual_seed(seed)
+    for _ in range(steps):
+        tokens = data[torch.randint(0, len(data), (batch,), generator=g)]
+        loss = gen.token_nll(tokens).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return opt
+
+
+def gumbel_sequences(gen: TokenLSTM, n: int, tau: float, g: torch.Generator) -> torch.Tensor:
+    """Straight-through Gumbel-softmax one-hot sequences (n, T, V), differentiable w.r.t. ``gen``."""
+    x, h, c = gen.initial(n)
+    out = []
+    for _ in range(gen.shape.length):
+        logits, h, c = gen.cell(x, h, c)
+        u = torch.rand(logits.shape, generator=g).clamp_(1e-20, 1.0)
+        soft = torch.softmax((logits - torch.log(-torch.log(u))) / tau, -1)
+        hard = F.one_hot(soft.argmax(-1), gen.shape.vocab).to(soft.dtype)
+        y = hard - soft.detach() + soft
+        out.append(y)
+        x = y @ gen.embedding
+    return torch.stack(out, 1)
+
+
+@torch.no_grad()
+def rollout_rewards(gen: TokenLSTM, disc: SeqDiscriminator, seqs: torch.Tensor, rollouts: int, seed: int) -> torch.Tensor:
+    """SeqGAN's Q(y_<t, y_t) for every position (B, T): mean D-probability over K completions of each prefix."""
+    b, length = seqs.shape
+    rewards = torch.empty(b, length)
+    for t in range(1, length):
+        prefix = seqs[:, :t].repeat(rollouts, 1)
+        full = gen.sample(len(prefix), seed * 1000 + t, prefix=prefix)
+        rewards[:, t - 1] = torch.sigmoid(disc(full)).view(rollouts, b).mean(0)
+    rewards[:, -1] = torch.sigmoid(disc(seqs))
+    return rewards
+
+
+def d_step(disc: SeqDiscriminator, opt: torch.optim.Optimizer, real: torch.Tensor, fake: torch.Tensor) -> float:
+    """One logistic-loss step: real ids vs fake ids or one-hots (detached)."""
+    loss = F.softplus(-disc(real)).mean() + F.softplus(disc(fake)).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return float(loss.detach())
+
+
+def adversarial(remedy: str, gen: TokenLSTM, data: torch.Tensor, cfg: AdvConfig, seed: int,
+                checkpoints: tuple[int, ...] = (), on_checkpoint: Callable[[int], None] | None = None) -> None:
+    """Fine-tune ``gen`` adversarially in place with ``remedy`` ∈ {gumbel, seqgan}; call ``on_checkpoint(step)``."""
+    if remedy not in REMEDIES:
+        raise UnknownName("remedy", remedy, REMEDIES)
+    g = torch.Generator().manual_seed(seed)
+    disc = SeqDiscriminator(gen.shape.vocab, seed=seed)
+    opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.lr_d)
+    opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.lr_g)
+
+    def real_batch() -> torch.Tensor:
+        return data[torch.randint(0, len(data), (cfg.batch,), generator=g)]
+
+    for k in range(cfg.d_warmup):
+        d_step(disc, opt_d, real_batch(), gen.sample(cfg.batch, seed * 7 + k))
+    for step in range(1, cfg.steps + 1):
+        if remedy == "gumbel":
+            fake = gumbel_sequences(gen, cfg.batch, cfg.gumbel_tau, g)
+            d_step(disc, opt_d, real_batch(), fake.detach())
+            loss = F.softplus(-disc(gumbel_sequences(gen, cfg.batch, cfg.gumbel_tau, g))).mean()
+        else:
+            seqs = gen.sample(cfg.batch, seed * 100_003 + step)
+            d_step(disc, opt_d, real_batch(), seqs)
+            q = rollout_rewards(gen, disc, seqs, cfg.rollouts, seed * 100_003 + step)
+            loss = (gen.token_nll(seqs) * q).sum(1).mean()  # −Σ_t log G(y_t|y_<t) · Q_t
+        opt_g.zero_grad()
+        loss.backward()
+        opt_g.step()
+        if on_checkpoint is not None and step in checkpoints:
+            on_checkpoint(step)

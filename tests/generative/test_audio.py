@@ -1,0 +1,89 @@
+"""Synthetic tones, their exact scores, and the WaveGAN/SpecGAN building blocks."""
+
+import numpy as np
+import pytest
+import torch
+
+from thoughtlab.errors import BadInput, UnknownName
+from thoughtlab.generative.audio import models as M
+from thoughtlab.generative.audio import tones as T
+
+
+def test_tones_sit_on_exact_bins_and_are_scored_precise():
+    clips, labels = T.tone_clips(400, 0)
+    assert clips.dtype == np.float32 and np.abs(clips).max() <= 1
+    assert np.array_equal(T.pitch_labels(clips), labels)
+    peaks = T.power_spectrum(clips)[:, 1:].argmax(1) + 1
+    assert np.array_equal(peaks, np.array(T.PITCH_BINS)[labels])
+    scores = T.pitch_scores(clips)
+    assert scores["precision"] == 1.0 and scores["coverage"] == 8 and scores["reverse_kl"] < 0.05
+
+
+def test_harmonics_never_land_on_another_fundamental():
+    fundamentals = set(T.PITCH_BINS)
+    assert not any(h * k in fundamentals for k in T.PITCH_BINS for h in (2, 3))
+
+
+def test_noise_and_single_pitch_scores():
+    noise = T.white_noise(300, 0, 0.2)
+    assert T.pitch_scores(noise) == {"precision": 0.0, "coverage": 0.0, "reverse_kl": pytest.approx(np.log(8))}
+    clips, labels = T.tone_clips(400, 1)
+    one = clips[labels == 3]
+    s = T.pitch_scores(one)
+    assert s["coverage"] == 1 and s["reverse_kl"] == pytest.approx(np.log(8))
+    off_bin = np.sin(2 * np.pi * 40 * np.arange(T.LENGTH) / T.LENGTH)[None].astype(np.float32)  # bin 40: not a pitch
+    assert T.pitch_labels(off_bin)[0] == -1
+
+
+def test_spectral_fd_separates_noise_from_tones():
+    a, _ = T.tone_clips(300, 0)
+    b, _ = T.tone_clips(300, 1)
+    assert T.spectral_fd(a, b) < 0.01 * T.spectral_fd(a, T.white_noise(300, 2, 0.2))
+
+
+@pytest.mark.parametrize("bad, match", [(np.zeros((2, 100)), "1024"), (np.full((1, 1024), np.nan), "finite")])
+def test_bad_clips(bad, match):
+    with pytest.raises(BadInput, match=match):
+        T.pitch_scores(bad)
+
+
+def test_bad_counts_and_variants():
+    with pytest.raises(BadInput, match="positive"):
+        T.tone_clips(0, 0)
+    with pytest.raises(UnknownName, match="variant"):
+        M.AudioGan("melgan", np.zeros((4, 1024), np.float32), M.AudioGanConfig(), 0)
+
+
+def test_phase_shuffle_shifts_within_range():
+    x = torch.arange(20.0).view(1, 1, 20).repeat(6, 2, 1)
+    g = torch.Generator().manual_seed(0)
+    y = M.phase_shuffle(x, 2, g)
+    assert y.shape == x.shape and torch.equal(M.phase_shuffle(x, 0, g), x)
+    shifts = (y[:, 0, 10] - x[:, 0, 10]).tolist()
+    assert all(abs(s) <= 2 for s in shifts) and torch.equal(y[:, 0], y[:, 1])
+
+
+def test_generator_and_discriminator_shapes():
+    z = torch.randn(3, 32)
+    assert M.WaveGenerator()(z).shape == (3, 1024)
+    assert M.SpecGenerator()(z).shape == (3, 128, 8)
+    assert M.WaveDiscriminator(shuffle=2)(torch.randn(3, 1024), torch.Generator()).shape == (3,)
+    assert M.SpecDiscriminator()(torch.randn(3, 128, 8)).shape == (3,)
+
+
+def test_specgan_representation_round_trips_pitch_by_griffin_lim():
+    clips, labels = T.tone_clips(64, 0)
+    norm = M.SpecNorm.fit(torch.from_numpy(clips))
+    back = norm.decode(norm.encode(torch.from_numpy(clips))).numpy()
+    assert (T.pitch_labels(back) == labels).mean() >= 0.8
+
+
+@pytest.mark.parametrize("variant", M.VARIANTS)
+def test_each_variant_steps_and_samples(variant):
+    clips, _ = T.tone_clips(32, 0)
+    gan = M.AudioGan(variant, clips, M.AudioGanConfig(steps=2, batch=4, channels=8), 0)
+    before = [p.clone() for p in gan.gen.parameters()]
+    gan.step()
+    assert any(not torch.equal(a, b) for a, b in zip(before, gan.gen.parameters()))
+    out = gan.sample(5, 0)
+    assert out.shape == (5, 1024) and np.isfinite(out).all()
