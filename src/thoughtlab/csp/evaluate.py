@@ -380,20 +380,70 @@ def _caltech_gt(work: _ImageWork, ignored: np.ndarray, settings: EvalSettings) -
     return ignored, iou, ioa
 
 
-def _evaluate_subset(work: list[_ImageWork], subset: Subset, settings: EvalSettings) -> SubsetResult:
+@dataclass(frozen=True)
+class ImageMatches:
+    """One subset's matching, image by image (image-id order): what MR⁻² accumulates, ready for resampling.
+
+    Matching is per image, so MR⁻² of any multiset of the images is the official accumulation (step 4–5)
+    over their rows; :meth:`mr2` serves image-level bootstrap intervals.
+    """
+
+    subset: Subset
+    settings: EvalSettings
+    scores: tuple[np.ndarray, ...]
+    states: tuple[np.ndarray, ...]
+    positives: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def result(self, indices: Sequence[int] | np.ndarray | None = None) -> SubsetResult:
+        """The subset's result on the images at ``indices`` (positions in image-id order, default all).
+
+        A repeated index is another image (its detections and people count again, and it adds to the
+        FPPI denominator); pooled ties keep the order of ``indices``.
+        """
+        idx = np.arange(len(self)) if indices is None else np.asarray(indices, dtype=np.int64).reshape(-1)
+        if idx.size and (idx.min() < 0 or idx.max() >= len(self)):
+            raise BadInput(f"image indices must lie in [0, {len(self)}), got {idx.min()}..{idx.max()}")
+        scores = np.concatenate([np.zeros(0)] + [self.scores[i] for i in idx])
+        states = np.concatenate([np.zeros(0, np.int8)] + [self.states[i] for i in idx])
+        return _accumulate(self.subset, scores, states, int(self.positives[idx].sum()), int(idx.size), self.settings)
+
+    def mr2(self, indices: Sequence[int] | np.ndarray | None = None) -> float | None:
+        """MR⁻² of the images at ``indices`` (see :meth:`result`); None without positives."""
+        return self.result(indices).mr2
+
+
+def image_matches(ground_truth: PedestrianSet | str | Path, detections: Detections | str | Path | Sequence[dict],
+                  subset: str | Subset = "Reasonable", settings: EvalSettings | None = None) -> ImageMatches:
+    """Prepare ``detections`` on ``ground_truth`` once for MR⁻² of resampled image sets (:class:`ImageMatches`)."""
+    settings = settings or EvalSettings()
+    gt = ground_truth if isinstance(ground_truth, PedestrianSet) else load_annotations(ground_truth)
+    dets = detections if isinstance(detections, Detections) else Detections.from_coco(detections)
+    _check_unique_ids(gt)
+    work, _ = _prepare(gt, dets, settings)
+    return _match_images(work, _subset(subset), settings)
+
+
+def _match_images(work: list[_ImageWork], subset: Subset, settings: EvalSettings) -> ImageMatches:
     h_lo = subset.height[0] / settings.expand_filter
     h_hi = subset.height[1] * settings.expand_filter
-    scores, states, n_pos = [], [], 0
+    scores, states, positives = [], [], []
     for item in work:
         ignored = subset_ignored(item.image, subset)
         iou, ioa = item.iou, item.ioa
         if settings.gt_bounds is not None or settings.gt_aspect is not None:
             ignored, iou, ioa = _caltech_gt(item, ignored, settings)
-        n_pos += int(np.count_nonzero(~ignored))
+        positives.append(int(np.count_nonzero(~ignored)))
         keep = (item.det_heights >= h_lo) & (item.det_heights < h_hi)
         states.append(match_image(iou[keep], ioa[keep], ignored, settings.iou_threshold))
         scores.append(item.det_scores[keep])
-    return _accumulate(subset, np.concatenate(scores), np.concatenate(states), n_pos, len(work), settings)
+    return ImageMatches(subset, settings, tuple(scores), tuple(states), np.array(positives, dtype=np.int64))
+
+
+def _evaluate_subset(work: list[_ImageWork], subset: Subset, settings: EvalSettings) -> SubsetResult:
+    return _match_images(work, subset, settings).result()
 
 
 def _accumulate(subset: Subset, scores: np.ndarray, states: np.ndarray, n_pos: int, n_images: int,
