@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from thoughtlab.csp.benchmark import (DISTRIBUTIONS, FINAL, FRACTIONS, Config, anchor_detector, designs, jobs,
+from thoughtlab.csp.benchmark import (DISTRIBUTIONS, FINAL, FRACTIONS, Config, designs, jobs,
                                       make_benchmark, train_all)
 from thoughtlab.csp.evaluate import Evaluation, ImageMatches, evaluate, image_matches
 from thoughtlab.csp.evaluate_plots import draw_curve, style_axes
@@ -40,8 +40,6 @@ from thoughtlab.csp.train_config import PRESETS
 from thoughtlab.csp.training_data import ImageSet
 from thoughtlab.stats import Interval, child_seed, mean_ci
 from thoughtlab.study import Claim, Control, Outcome, RunContext, Study
-
-__all__ = ["Config", "anchor_detector", "make_benchmark", "train_all", "STUDY"]
 
 THOUGHT = "4. CSP: center and scale prediction"
 SUBSETS = ("Reasonable", "All")
