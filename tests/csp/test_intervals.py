@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from thoughtlab.csp.datasets import PedestrianSet, make_image
 from thoughtlab.csp.evaluate import evaluate, image_matches
@@ -36,10 +38,11 @@ def test_resampled_mr2_matches_hand_computation(indices, expected):
     assert matches.result(indices).n_images == len(indices)
 
 
-def test_all_images_once_in_order_reproduce_evaluate():
-    rng = np.random.default_rng(3)
+def random_set(seed: int, n: int = 30):
+    """``n`` images (ids 1..n, in shuffled file order) with people, near-miss detections and false positives."""
+    rng = np.random.default_rng(seed)
     images, detections = [], []
-    for image_id in rng.permutation(np.arange(1, 31)):          # file order is not id order
+    for image_id in rng.permutation(np.arange(1, n + 1)):          # file order is not id order
         people = [[float(rng.uniform(0, 500)), float(rng.uniform(0, 300)), 0, float(rng.uniform(30, 160))]
                   for _ in range(rng.integers(0, 4))]
         for p in people:
@@ -54,13 +57,32 @@ def test_all_images_once_in_order_reproduce_evaluate():
         for _ in range(rng.integers(0, 3)):
             detections.append({"image_id": int(image_id), "score": float(rng.random()),
                                "bbox": [float(rng.uniform(0, 500)), float(rng.uniform(0, 300)), 30.0, 80.0]})
-    gt = PedestrianSet("random", images)
+    return PedestrianSet("random", images), detections
+
+
+def test_all_images_once_in_order_reproduce_evaluate():
+    gt, detections = random_set(3)
     full = evaluate(gt, detections, ["Reasonable", "All"])
     for subset in ("Reasonable", "All"):
         matches = image_matches(gt, detections, subset)
         assert len(matches) == 30
         assert matches.mr2() == full.mr2(subset)
         assert matches.mr2(range(30)) == full.mr2(subset)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**16), st.lists(st.integers(0, 11), min_size=1, max_size=20))
+def test_a_resample_is_evaluate_on_the_resampled_set(seed, indices):
+    """Oracle: a resample equals evaluate() on a set where each drawn image is a new image (fresh ascending ids)."""
+    gt, detections = random_set(seed, 12)
+    by_id = sorted(gt.images, key=lambda im: im.image_id)
+    copies, copied = [], []
+    for new_id, index in enumerate(indices, start=1):
+        image = by_id[index]
+        copies.append(make_image(new_id, f"{new_id}.png", 640, 480, image.boxes, visibility=image.visibility))
+        copied += [{**d, "image_id": new_id} for d in detections if d["image_id"] == image.image_id]
+    expected = evaluate(PedestrianSet("copies", copies), copied, ["Reasonable"]).mr2("Reasonable")
+    assert image_matches(gt, detections).mr2(indices) == expected
 
 
 def test_out_of_range_indices_are_refused():
