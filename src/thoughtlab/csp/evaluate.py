@@ -18,6 +18,9 @@ research notes csp.md §3 and its addendum):
    reference; MR⁻² = exp(mean(log(1 − recall))).  It is exactly 0 once any reference reaches recall 1
    (neither official implementation floors the logarithm).
 
+Matching is per image, so :func:`image_matches` prepares it once and :class:`ImageMatches` re-runs steps 4–5 on
+any multiset of the images (image-level bootstrap intervals, :mod:`thoughtlab.csp.intervals`).
+
 Where the codes differ from each other or from the paper, this module follows the code and says so:
 
 * *Below the first operating point* (the first pooled detection is a false positive and 1/N > 0.01,

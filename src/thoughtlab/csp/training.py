@@ -10,7 +10,8 @@ see notes/CSP_INTERFACE.md.
 The loop, checkpoints, resume, logging and progress are :func:`thoughtlab.train.train`'s; this file is the
 recipe (:class:`DetectorRecipe`) and the validation hook.  Outputs in ``out_dir``: ``checkpoint.pt``
 (the :class:`~thoughtlab.train.TrainState`, for ``resume``), ``model.pt`` (final teacher),
-``best.pt`` (teacher with the best validation MR⁻² Reasonable), ``metrics.jsonl``, ``config.json``.
+``best.pt`` (teacher with the best validation MR⁻² Reasonable), ``teacher@<fraction>.pt`` (optional
+snapshots for learning curves), ``metrics.jsonl``, ``config.json``.
 All sampling depends only on (seed, step), so a resumed run ends with the same weights as an
 uninterrupted one, and under ``torchrun`` rank r trains on its own slice of each global batch.
 """
