@@ -18,6 +18,9 @@ research notes csp.md §3 and its addendum):
    reference; MR⁻² = exp(mean(log(1 − recall))).  It is exactly 0 once any reference reaches recall 1
    (neither official implementation floors the logarithm).
 
+Matching is per image, so :func:`image_matches` prepares it once and :class:`ImageMatches` re-runs steps 4–5 on
+any multiset of the images (image-level bootstrap intervals, :mod:`thoughtlab.csp.intervals`).
+
 Where the codes differ from each other or from the paper, this module follows the code and says so:
 
 * *Below the first operating point* (the first pooled detection is a false positive and 1/N > 0.01,
@@ -42,7 +45,6 @@ Where the codes differ from each other or from the paper, this module follows th
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -50,6 +52,7 @@ from typing import Any
 
 import numpy as np
 
+from thoughtlab.csp.coco_results import Detections
 from thoughtlab.csp.datasets import AnnotatedImage, PedestrianSet, load_annotations
 from thoughtlab.errors import BadInput, UnknownName
 
@@ -109,47 +112,6 @@ class EvalSettings:
         return FPPI_EXACT if self.fppi_points == "exact" else FPPI_ROUNDED
 
 
-@dataclass(frozen=True)
-class Detections:
-    """Detections in the COCO results layout: parallel arrays, boxes ``[x, y, w, h]``."""
-
-    image_ids: np.ndarray
-    boxes: np.ndarray
-    scores: np.ndarray
-
-    @classmethod
-    def from_coco(cls, results: str | Path | Sequence[dict[str, Any]]) -> Detections:
-        """Read a results list (or a json file of one): ``{image_id, bbox, score[, category_id]}``.
-
-        Entries whose ``category_id`` is present and not 1 are dropped (the official code evaluates
-        category 1 only).
-        """
-        source = str(results) if isinstance(results, (str, Path)) else "detections"
-        if isinstance(results, (str, Path)):
-            try:
-                results = json.loads(Path(results).read_text())
-            except (OSError, json.JSONDecodeError) as err:
-                raise BadInput(f"{source}: cannot read a COCO results json ({err})") from None
-        if not isinstance(results, list):
-            raise BadInput(f"{source}: a COCO results file must be a JSON list of detections")
-        try:
-            kept = [d for d in results if d.get("category_id", 1) == 1]
-            ids = np.array([d["image_id"] for d in kept], dtype=np.float64).reshape(-1)
-            boxes = np.array([d["bbox"] for d in kept], dtype=np.float64).reshape(-1, 4)
-            scores = np.array([d["score"] for d in kept], dtype=np.float64).reshape(-1)
-            ok = len(ids) == len(boxes) == len(scores) == len(kept)
-        except (AttributeError, KeyError, TypeError, ValueError, OverflowError):
-            ok = False
-        if not ok or not (np.isfinite(boxes).all() and np.isfinite(scores).all() and np.all(ids == np.round(ids))
-                          and (np.abs(ids) < 2**63).all() and (boxes[:, 2:] >= 0).all()):
-            raise BadInput(f"{source}: {_first_bad_detection(results)}")
-        return cls(ids.astype(np.int64), boxes, scores)
-
-    @classmethod
-    def empty(cls) -> Detections:
-        return cls(np.zeros(0, np.int64), np.zeros((0, 4)), np.zeros(0))
-
-
 @dataclass
 class SubsetResult:
     """MR⁻² of one subset with its miss-rate-vs-FPPI curve (``mr2`` is None when there is no positive)."""
@@ -201,24 +163,6 @@ class Evaluation:
     def summary(self) -> dict[str, Any]:
         return {"settings": asdict(self.settings), "n_detections_unknown_image": self.n_detections_unknown_image,
                 "subsets": {name: r.summary() for name, r in self.subsets.items()}}
-
-
-def _first_bad_detection(results: list[Any]) -> str:
-    """Name the first malformed entry of a results list (only called once the fast path failed)."""
-    for i, det in enumerate(results):
-        if not isinstance(det, dict) or not {"image_id", "bbox", "score"} <= det.keys():
-            return f"field [{i}] needs image_id, bbox and score"
-        if det.get("category_id", 1) != 1:
-            continue
-        try:
-            row = np.array([det["image_id"], *det["bbox"], det["score"]], dtype=np.float64)
-        except (TypeError, ValueError, OverflowError):
-            row = np.zeros(0)
-        if row.shape != (6,) or not np.isfinite(row).all() or row[0] != round(row[0]) or abs(row[0]) >= 2**63:
-            return f"field [{i}] must have an integer image_id, bbox of 4 finite numbers and a finite score"
-        if (row[3:5] < 0).any():
-            return f"field [{i}] has a bbox of negative width or height {det['bbox']}; bbox is [x, y, w, h], w, h >= 0"
-    return "detections could not be read"
 
 
 def _range(lo: float, hi: float, fmt: str) -> str:
@@ -380,20 +324,70 @@ def _caltech_gt(work: _ImageWork, ignored: np.ndarray, settings: EvalSettings) -
     return ignored, iou, ioa
 
 
-def _evaluate_subset(work: list[_ImageWork], subset: Subset, settings: EvalSettings) -> SubsetResult:
+@dataclass(frozen=True)
+class ImageMatches:
+    """One subset's matching, image by image (image-id order): what MR⁻² accumulates, ready for resampling.
+
+    Matching is per image, so MR⁻² of any multiset of the images is the official accumulation (step 4–5)
+    over their rows; :meth:`mr2` serves image-level bootstrap intervals.
+    """
+
+    subset: Subset
+    settings: EvalSettings
+    scores: tuple[np.ndarray, ...]
+    states: tuple[np.ndarray, ...]
+    positives: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def result(self, indices: Sequence[int] | np.ndarray | None = None) -> SubsetResult:
+        """The subset's result on the images at ``indices`` (positions in image-id order, default all).
+
+        A repeated index is another image (its detections and people count again, and it adds to the
+        FPPI denominator); pooled ties keep the order of ``indices``.
+        """
+        idx = np.arange(len(self)) if indices is None else np.asarray(indices, dtype=np.int64).reshape(-1)
+        if idx.size and (idx.min() < 0 or idx.max() >= len(self)):
+            raise BadInput(f"image indices must lie in [0, {len(self)}), got {idx.min()}..{idx.max()}")
+        scores = np.concatenate([np.zeros(0)] + [self.scores[i] for i in idx])
+        states = np.concatenate([np.zeros(0, np.int8)] + [self.states[i] for i in idx])
+        return _accumulate(self.subset, scores, states, int(self.positives[idx].sum()), int(idx.size), self.settings)
+
+    def mr2(self, indices: Sequence[int] | np.ndarray | None = None) -> float | None:
+        """MR⁻² of the images at ``indices`` (see :meth:`result`); None without positives."""
+        return self.result(indices).mr2
+
+
+def image_matches(ground_truth: PedestrianSet | str | Path, detections: Detections | str | Path | Sequence[dict],
+                  subset: str | Subset = "Reasonable", settings: EvalSettings | None = None) -> ImageMatches:
+    """Prepare ``detections`` on ``ground_truth`` once for MR⁻² of resampled image sets (:class:`ImageMatches`)."""
+    settings = settings or EvalSettings()
+    gt = ground_truth if isinstance(ground_truth, PedestrianSet) else load_annotations(ground_truth)
+    dets = detections if isinstance(detections, Detections) else Detections.from_coco(detections)
+    _check_unique_ids(gt)
+    work, _ = _prepare(gt, dets, settings)
+    return _match_images(work, _subset(subset), settings)
+
+
+def _match_images(work: list[_ImageWork], subset: Subset, settings: EvalSettings) -> ImageMatches:
     h_lo = subset.height[0] / settings.expand_filter
     h_hi = subset.height[1] * settings.expand_filter
-    scores, states, n_pos = [], [], 0
+    scores, states, positives = [], [], []
     for item in work:
         ignored = subset_ignored(item.image, subset)
         iou, ioa = item.iou, item.ioa
         if settings.gt_bounds is not None or settings.gt_aspect is not None:
             ignored, iou, ioa = _caltech_gt(item, ignored, settings)
-        n_pos += int(np.count_nonzero(~ignored))
+        positives.append(int(np.count_nonzero(~ignored)))
         keep = (item.det_heights >= h_lo) & (item.det_heights < h_hi)
         states.append(match_image(iou[keep], ioa[keep], ignored, settings.iou_threshold))
         scores.append(item.det_scores[keep])
-    return _accumulate(subset, np.concatenate(scores), np.concatenate(states), n_pos, len(work), settings)
+    return ImageMatches(subset, settings, tuple(scores), tuple(states), np.array(positives, dtype=np.int64))
+
+
+def _evaluate_subset(work: list[_ImageWork], subset: Subset, settings: EvalSettings) -> SubsetResult:
+    return _match_images(work, subset, settings).result()
 
 
 def _accumulate(subset: Subset, scores: np.ndarray, states: np.ndarray, n_pos: int, n_images: int,

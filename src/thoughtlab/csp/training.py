@@ -10,7 +10,8 @@ see notes/CSP_INTERFACE.md.
 The loop, checkpoints, resume, logging and progress are :func:`thoughtlab.train.train`'s; this file is the
 recipe (:class:`DetectorRecipe`) and the validation hook.  Outputs in ``out_dir``: ``checkpoint.pt``
 (the :class:`~thoughtlab.train.TrainState`, for ``resume``), ``model.pt`` (final teacher),
-``best.pt`` (teacher with the best validation MR⁻² Reasonable), ``metrics.jsonl``, ``config.json``.
+``best.pt`` (teacher with the best validation MR⁻² Reasonable), ``teacher@<fraction>.pt`` (optional
+snapshots for learning curves), ``metrics.jsonl``, ``config.json``.
 All sampling depends only on (seed, step), so a resumed run ends with the same weights as an
 uninterrupted one, and under ``torchrun`` rank r trains on its own slice of each global batch.
 """
@@ -106,7 +107,7 @@ _RESUME_FREE = {"steps", "checkpoint_every", "val_every", "log_every", "val_max_
 
 def train_detector(spec: DetectorSpec, train: ImageSet, cfg: TrainConfig, out_dir: str | Path, *,
                    val: ImageSet | None = None, resume: bool = False, progress: bool | None = None,
-                   stop_after: int | None = None) -> TrainResult:
+                   stop_after: int | None = None, snapshots: Sequence[float] = ()) -> TrainResult:
     """Train ``spec.model`` on ``train`` with ``cfg``; see the module docstring.
 
     ``resume`` continues from ``out_dir/checkpoint.pt`` when it exists (a fresh start otherwise); without
@@ -132,6 +133,8 @@ def train_detector(spec: DetectorSpec, train: ImageSet, cfg: TrainConfig, out_di
     validate = Hook(lambda done, _: done % cfg.val_every == 0 or done == cfg.steps,
                     lambda state: _validate(spec, val, cfg, state, out))
     main = distributed.is_main()
+    snapshot = Hook(core.at_fractions(*snapshots), lambda state: _snapshot(spec, state, cfg, snapshots, out))
+    hooks = ([validate] if val is not None else []) + ([snapshot] if snapshots and main else [])
     if main:
         atomic_write_json(out / "config.json", {**cfg.to_dict(), "detector": spec.config})
     logger = ScalarLogger(out / "metrics.jsonl") if main else None
@@ -139,7 +142,7 @@ def train_detector(spec: DetectorSpec, train: ImageSet, cfg: TrainConfig, out_di
     began = time.perf_counter()
     try:
         core.train(recipe, state, end, checkpoint=ckpt, every=cfg.checkpoint_every,
-                   hooks=[validate] if val is not None else [], logger=logger, log_every=cfg.log_every, progress=progress)
+                   hooks=hooks, logger=logger, log_every=cfg.log_every, progress=progress)
     finally:
         if logger:
             logger.close()
@@ -166,6 +169,13 @@ def _validate(spec: DetectorSpec, val: ImageSet, cfg: TrainConfig, state: TrainS
                 save_checkpoint(out / "best.pt", weights_file(spec, teacher, step, val_mr2=float(mr2)))
     distributed.barrier()
     return scalars
+
+
+def _snapshot(spec: DetectorSpec, state: TrainState, cfg: TrainConfig, fractions: Sequence[float], out: Path) -> None:
+    """Save the teacher as ``teacher@<fraction>.pt`` at the fraction of ``cfg.steps`` that this step lands on."""
+    for fraction in fractions:
+        if round(fraction * cfg.steps) == state.step:
+            save_checkpoint(out / f"teacher@{fraction:g}.pt", weights_file(spec, state.emas["teacher"].module, state.step))
 
 
 def resident_memory() -> dict[str, float]:
