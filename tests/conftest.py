@@ -14,7 +14,8 @@ FAKE_STUDY = '''
 import os, time
 from dataclasses import dataclass
 import numpy as np
-from thoughtlab.study import Claim, Outcome, Study, judge
+from thoughtlab.stats import mean_ci
+from thoughtlab.study import Claim, Outcome, Study
 
 @dataclass(frozen=True)
 class Cfg:
@@ -40,8 +41,9 @@ def plot(cfg, outcomes, figures):
 
 STUDY = Study(
     id="fake-coin", title="Fake coin", thought="0. Tests", summary="Flip a coin.",
-    claims=(Claim("fair", "The coin is fair.", "supported if |heads - 0.5| < 0.05; refuted if > 0.05",
-                  ("heads",), lambda m: judge(abs(m["heads"] - 0.5) < 0.05, abs(m["heads"] - 0.5) > 0.05)),),
+    claims=(Claim("fair", ("c1",), "The coin is fair.", "|heads - 0.5| over seeds: supported below 0.05; refuted above",
+                  effect=lambda views: mean_ci([abs(v["heads"] - 0.5) for v in views]), effect_name="|heads - 0.5|",
+                  measures=("heads",), direction="less", support=0.05, refute=0.05, trained=False),),
     scales={"smoke": Cfg(2000), "quick": Cfg(20000), "full": Cfg(200000)},
     run=run, plot=plot, seeds={"smoke": 1, "quick": 2, "full": 3},
 )

@@ -42,12 +42,13 @@ def cmd_list(args: argparse.Namespace) -> None:
 
 
 def print_verdicts(run_dir: Path) -> None:
+    from thoughtlab.report import format_claim_line
     from thoughtlab.runs import RESULT_NAME, read_json
 
     result = read_json(run_dir / RESULT_NAME)
     print(f"{result['study']} ({result['scale']}, seeds {result['seeds']}, {result['duration_s']:.1f} s): {run_dir}")
     for claim in result["claims"]:
-        print(f"  {claim['verdict']:<13} {claim['statement']}")
+        print("  " + format_claim_line(claim))
 
 
 def cmd_run(args: argparse.Namespace) -> None:
@@ -64,7 +65,7 @@ def cmd_report(args: argparse.Namespace) -> None:
     from thoughtlab.registry import all_studies, get_study
     from thoughtlab.report import build_report
     from thoughtlab.runner import execute
-    from thoughtlab.runs import RunIndex, prepare_runs_dir
+    from thoughtlab.runs import RunIndex, load_result, prepare_runs_dir
 
     scale = check_scale(args.scale)
     studies = [get_study(s) for s in args.only] if args.only else list(all_studies().values())
@@ -73,13 +74,19 @@ def cmd_report(args: argparse.Namespace) -> None:
     run_dirs = []
     for study in studies:
         row = index.latest_complete(study.id, scale)
-        if row is None:
+        if row is None or not matches_claims(load_result(row), study):
             print(f"running {study.id} at {scale} scale…", file=sys.stderr)
             run_dirs.append(execute(study, scale, seeds_for(study, scale, args.seed, None), runs_dir, args.device))
         else:
             run_dirs.append(Path(row.path))
-    html = build_report(run_dirs, Path(args.out), scale)
+        html = build_report(run_dirs, Path(args.out), scale)  # re-rendered after each study: readable while the rest runs
     print(f"report: {html}")
+
+
+def matches_claims(result: dict, study) -> bool:
+    """Whether a recorded run judged the study's current claims with their current criteria (else it is redone)."""
+    recorded = {(c["id"], c.get("criterion_hash")) for c in result.get("claims", [])}
+    return recorded == {(c.id, c.criterion_hash()) for c in study.claims}
 
 
 def cmd_runs(args: argparse.Namespace) -> None:
@@ -106,9 +113,11 @@ def cmd_show(args: argparse.Namespace) -> None:
     result = load_result(row)
     print_verdicts(Path(row.path))
     for claim in result["claims"]:
-        print(f"\n[{claim['verdict']}] {claim['statement']}\n  criterion: {claim['criterion']}")
+        print(f"\n[{claim['verdict']}] {', '.join(claim['ledger'])} ({claim['kind']}) {claim['statement']}")
+        print(f"  criterion: {claim['criterion']}\n  reason: {claim['reason']}")
         for name in claim["measures"]:
-            print(f"  {name} = {format_metric(result['metrics'][name])}")
+            if name in result["metrics"]:
+                print(f"  {name} = {format_metric(result['metrics'][name])}")
     print("\nfigures:", ", ".join(str(Path(row.path) / f["file"]) for f in result["figures"]))
 
 

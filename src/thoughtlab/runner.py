@@ -7,12 +7,15 @@ for the study/claim model.
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import multiprocessing
 import math
 import os
 import platform
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -31,19 +34,42 @@ from thoughtlab.runs import (
     new_run_id,
     prepare_runs_dir,
 )
-from thoughtlab.study import Outcome, Study, summarize, verdicts
+from thoughtlab.study import Claim, Outcome, Study, summarize, verdicts
 from thoughtlab.train import pick_device, seed_everything
+
+
+def git(*args: str, cwd: Path | None = None) -> str | None:
+    """Output of ``git args`` in the source tree thoughtlab runs from, or None without git."""
+    try:
+        out = subprocess.run(
+            ["git", *args], cwd=cwd or Path(__file__).parent, capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
 
 
 def git_commit() -> str:
     """The commit of the source tree thoughtlab runs from, or 'unknown'."""
+    return git("rev-parse", "HEAD") or "unknown"
+
+
+def git_dirty() -> bool | None:
+    """Whether the source tree has uncommitted changes to tracked files (None without git)."""
+    status = git("status", "--porcelain", "--untracked-files=no", "--", str(Path(__file__).parent))
+    return None if status is None else bool(status)
+
+
+def criterion_commit(claim: Claim) -> str:
+    """The last commit that changed the source lines of the claim's effect function ('unknown' without git)."""
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5
-        )
-    except (OSError, subprocess.SubprocessError):
+        lines, start = inspect.getsourcelines(claim.effect)
+        path = Path(inspect.getsourcefile(claim.effect) or "")
+    except (OSError, TypeError):
         return "unknown"
-    return out.stdout.strip() if out.returncode == 0 else "unknown"
+    span = f"{start},{start + len(lines) - 1}:{path.name}"
+    log = git("log", "-1", "--format=%h %cs", "-L", span, cwd=path.parent)
+    return log.splitlines()[0] if log else "unknown"
 
 
 def versions() -> dict[str, str]:
@@ -88,6 +114,45 @@ def cpu_threads() -> int:
     return threads
 
 
+def seed_workers(n_seeds: int) -> int:
+    """Processes for the seeds of one run: ``THOUGHTLAB_WORKERS``, else min(seeds, CPU cores)."""
+    raw = os.environ.get("THOUGHTLAB_WORKERS", str(min(n_seeds, os.cpu_count() or 1)))
+    if not raw.isdigit() or int(raw) < 1:
+        raise UserError(f"THOUGHTLAB_WORKERS={raw!r} is not a positive integer; unset it or set e.g. 2")
+    return min(int(raw), n_seeds)
+
+
+def seed_outcome(study: Study, scale: str, seed: int, run_dir: Path, device: str | torch.device) -> Outcome:
+    """One seed of ``study``: global RNGs seeded, its own folder, the run's shared metrics.jsonl."""
+    seed_everything(seed)
+    context = LocalContext(seed, scale, run_dir / f"seed{seed}", device, run_dir / "metrics.jsonl")
+    return study.run(study.config(scale), context)
+
+
+def seed_in_worker(study_id: str, scale: str, seed: int, run_dir: Path, device: str) -> Outcome:
+    """A worker process's entry point: the study is looked up by id (studies hold unpicklable lambdas)."""
+    from thoughtlab.registry import get_study
+
+    torch.set_num_threads(cpu_threads())
+    return seed_outcome(get_study(study_id), scale, seed, run_dir, device)
+
+
+def run_seeds(study: Study, scale: str, seeds: list[int], run_dir: Path, device: torch.device) -> list[Outcome]:
+    """Every seed's outcome, in seed order.
+
+    On CPU the seeds of a registered study run in parallel processes (:func:`seed_workers`); on a GPU,
+    or for a study the registry does not know (a test's), one after another in this process.
+    """
+    from thoughtlab.registry import all_studies
+
+    workers = seed_workers(len(seeds)) if device.type == "cpu" else 1
+    if workers == 1 or all_studies().get(study.id) is not study:
+        return [seed_outcome(study, scale, seed, run_dir, device) for seed in seeds]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        jobs = [pool.submit(seed_in_worker, study.id, scale, seed, run_dir, str(device)) for seed in seeds]
+        return [job.result() for job in jobs]
+
+
 def execute(
     study: Study,
     scale: str,
@@ -121,6 +186,7 @@ def execute(
             "config": dataclasses.asdict(config) if dataclasses.is_dataclass(config) else config,
             "versions": versions(),
             "git_commit": git_commit(),
+            "git_dirty": git_dirty(),
             "command": sys.argv,
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         },
@@ -128,14 +194,12 @@ def execute(
     started = time.time()
     index.add(RunRow(run_id, study.id, scale, ",".join(map(str, seeds)), str(torch_device), "running", started, None, "", str(run_dir)))
     try:
-        outcomes = []
-        for seed in seeds:
-            seed_everything(seed)
-            context = LocalContext(seed, scale, run_dir / f"seed{seed}", torch_device, run_dir / "metrics.jsonl")
-            outcomes.append(study.run(config, context))
+        outcomes = run_seeds(study, scale, seeds, run_dir, torch_device)
         figures = FigureDir(run_dir / "figures")
         study.plot(config, outcomes, figures)
         claims = verdicts(study, outcomes)
+        for record, claim in zip(claims, study.claims):
+            record["criterion_commit"] = criterion_commit(claim)
         duration = time.time() - started
         atomic_write_json(
             run_dir / RESULT_NAME,
@@ -149,6 +213,8 @@ def execute(
                 "seeds": seeds,
                 "device": str(torch_device),
                 "duration_s": round(duration, 2),
+                "git_commit": git_commit(),
+                "git_dirty": git_dirty(),
                 "claims": claims,
                 "metrics": metric_table(outcomes),
                 "figures": figures.saved,

@@ -1,37 +1,60 @@
 """Studies, claims and verdicts.
 
-A *study* tests sentences of the research notes with an experiment.  Each
-sentence is a :class:`Claim` whose criterion is fixed in code *before* the run
-(``decide`` only reads measurements).  A run executes ``Study.run`` once per
-seed, each returning an :class:`Outcome`; ``Study.plot`` then draws figures
-from all seeds' outcomes.  A claim's verdict is computed per seed and the run's
-verdict is the common one, or ``inconclusive`` when seeds disagree.
+A *study* tests sentences of the research notes (the ledger :mod:`thoughtlab.ledger`, ids c1–c30) with an
+experiment.  ``Study.run`` executes once per seed and returns an :class:`Outcome`; ``Study.plot`` draws
+figures from all seeds' outcomes.  Each :class:`Claim` is judged once, on all seeds together:
+
+1. its ``effect`` turns the seeds' measurements into an effect size with a 95 % interval
+   (:mod:`thoughtlab.stats`: paired over seeds and test items where the arms share them);
+2. thresholds fixed in code before the run decide: with ``direction="greater"`` the claim is
+   *supported* when the whole interval lies above ``support`` and *refuted* when it lies below
+   ``refute`` (mirrored for ``"less"``); otherwise *inconclusive*;
+3. a failed positive (or negative) control makes the verdict inconclusive: the experiment could not
+   have shown the effect;
+4. for a trained claim, *refuted* also needs the effect to have plateaued — its change over the last
+   quarter of the budget lies within the final interval's half-width — else the verdict is
+   inconclusive, "still improving at the end of the budget".
+
+Learning curves follow one convention: a metric (or item list) measured at a fraction ``f`` of the
+training budget is stored under ``"key@f"`` (``"acc@0.25"``); the plain ``"key"`` is the final value.
+
+A ``kind="check"`` claim is an algebraic or analytic fact: it is shown with its numbers (verdict
+``holds`` / ``fails``) but never counted as empirical support.
 """
 
 from __future__ import annotations
 
-import statistics
+import hashlib
+import inspect
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Mapping, Protocol
+from typing import Any, Literal, Protocol
 
 from thoughtlab.errors import UnknownName
+from thoughtlab.stats import Interval
 
-Verdict = Literal["supported", "refuted", "inconclusive"]
+Verdict = Literal["supported", "refuted", "inconclusive", "holds", "fails"]
 SCALES: tuple[str, ...] = ("smoke", "quick", "full")
+FINAL = 1.0
 
 
-def judge(supported: bool, refuted: bool) -> Verdict:
-    """Verdict from the two halves of a criterion; neither (or both) is inconclusive."""
-    if supported and not refuted:
-        return "supported"
-    if refuted and not supported:
-        return "refuted"
-    return "inconclusive"
+@dataclass(frozen=True)
+class Control:
+    """A control experiment a claim's verdict depends on.
 
+    Attributes:
+        name: what it shows, e.g. "short bags are learnable in the budget".
+        rule: the pass rule in words (shown in the report).
+        passed: the rule, on the per-seed views at the end of the budget.
+        negative: ``False`` for a positive control (the task is learnable), ``True`` for a negative one
+            (a nuisance must not produce the effect).
+    """
 
-def combine(verdicts: list[Verdict]) -> Verdict:
-    """All seeds must agree; otherwise the claim is inconclusive."""
-    return verdicts[0] if verdicts and all(v == verdicts[0] for v in verdicts) else "inconclusive"
+    name: str
+    rule: str
+    passed: Callable[[Sequence[Mapping[str, Any]]], bool]
+    negative: bool = False
 
 
 @dataclass(frozen=True)
@@ -40,19 +63,49 @@ class Claim:
 
     Attributes:
         id: short slug, unique within the study.
-        statement: the note's claim in plain words.
-        criterion: the rule in words, e.g. "supported if the unrecoverable
-            fraction at n <= 3 is >= 0.4; refuted if < 0.2".
-        measures: the metric keys the rule reads (shown beside the verdict).
-        decide: the rule itself, on one seed's metrics -> Verdict.  Write it
-            with :func:`judge`.
+        ledger: the ledger ids it tests (``("c5",)``).
+        statement: the note's own sentence (not a weaker rewording).
+        criterion: the rule in words, with the thresholds and why they were chosen.
+        effect: ``effect(views) -> Interval``; one view per seed (metrics and items at one budget point).
+        measures: metric keys shown beside the verdict.
+        direction: ``"greater"`` if the note predicts a large effect, ``"less"`` if a small one.
+        support, refute: thresholds on the interval (see the module docstring).
+        kind: ``"empirical"`` (counted) or ``"check"`` (an algebraic fact, shown but not counted).
+        trained: the effect comes from training within a budget; refutation then needs a plateau.
+        controls: positive/negative controls; any failure makes the verdict inconclusive.
+        effect_name: what the effect is, with its unit ("accuracy gap linear − ReLU, pp").
     """
 
     id: str
+    ledger: tuple[str, ...]
     statement: str
     criterion: str
-    measures: tuple[str, ...]
-    decide: Callable[[Mapping[str, float]], Verdict]
+    effect: Callable[[Sequence[Mapping[str, Any]]], Interval]
+    effect_name: str
+    measures: tuple[str, ...] = ()
+    direction: Literal["greater", "less"] = "greater"
+    support: float = 0.0
+    refute: float = 0.0
+    kind: Literal["empirical", "check"] = "empirical"
+    trained: bool = True
+    controls: tuple[Control, ...] = ()
+
+    def criterion_source(self) -> str:
+        """Everything the verdict depends on, as text: hashed into result.json as the pre-registration."""
+        parts = [self.criterion, self.direction, repr(self.support), repr(self.refute), self.kind, repr(self.trained)]
+        parts += [source_of(self.effect)] + [source_of(c.passed) + c.rule for c in self.controls]
+        return "\n".join(parts)
+
+    def criterion_hash(self) -> str:
+        return hashlib.sha256(self.criterion_source().encode()).hexdigest()[:16]
+
+
+def source_of(function: Callable[..., Any]) -> str:
+    """The source code of ``function`` (its qualified name if the source is not available)."""
+    try:
+        return inspect.getsource(function)
+    except (OSError, TypeError):
+        return getattr(function, "__qualname__", repr(function))
 
 
 @dataclass
@@ -60,13 +113,14 @@ class Outcome:
     """What one seed of a study measured.
 
     Attributes:
-        metrics: scalar measurements the claims are judged on (JSON numbers).
-        spread: within-run uncertainty of some metrics (e.g. a 95 % CI
-            half-width over random draws); name it in ``spread_kind``.
+        metrics: scalars (JSON numbers), with ``"key@f"`` for points along training.
+        items: per-test-item values (lists in a fixed item order shared by the arms), same convention.
+        spread: within-run uncertainty of some metrics (name it in ``spread_kind``).
         data: curves and tables for figures and for result.json (JSON-able).
     """
 
     metrics: dict[str, float]
+    items: dict[str, list[float]] = field(default_factory=dict)
     spread: dict[str, float] = field(default_factory=dict)
     spread_kind: str = "95% CI half-width"
     data: dict[str, Any] = field(default_factory=dict)
@@ -115,7 +169,7 @@ class Study:
     scales: Mapping[str, Any]
     run: Callable[[Any, RunContext], Outcome]
     plot: Callable[[Any, list[Outcome], FigureSink], None]
-    seeds: Mapping[str, int] = field(default_factory=lambda: {"smoke": 1, "quick": 1, "full": 1})
+    seeds: Mapping[str, int] = field(default_factory=lambda: {"smoke": 1, "quick": 3, "full": 5})
 
     def config(self, scale: str) -> Any:
         if scale not in self.scales:
@@ -123,26 +177,108 @@ class Study:
         return self.scales[scale]
 
 
-def summarize(values: list[float]) -> dict[str, float]:
-    """Mean and sample std (0 for one value) of one metric over seeds."""
-    mean = statistics.fmean(values)
-    std = statistics.stdev(values) if len(values) > 1 else 0.0
-    return {"mean": mean, "std": std, "n": len(values)}
+def split_key(key: str) -> tuple[str, float]:
+    """``"acc@0.25"`` -> ``("acc", 0.25)``; a plain key is the final value (fraction 1)."""
+    base, at, fraction = key.rpartition("@")
+    if at:
+        try:
+            return base, float(fraction)
+        except ValueError:
+            pass
+    return key, FINAL
+
+
+def budget_points(outcome: Outcome) -> list[float]:
+    """The budget fractions at which the outcome has measurements, ascending, ending with 1."""
+    keys = [*outcome.metrics, *outcome.items]
+    return sorted({split_key(k)[1] for k in keys} | {FINAL})
+
+
+def view_at(outcome: Outcome, fraction: float) -> dict[str, Any]:
+    """The seed's measurements as they stood at ``fraction`` of the budget.
+
+    A key measured along the curve takes its value at ``fraction``; a key measured only at the end
+    (e.g. a control) keeps its final value.
+    """
+    view: dict[str, Any] = {}
+    for source in (outcome.metrics, outcome.items):
+        for key, value in source.items():
+            base, at = split_key(key)
+            if at == FINAL:
+                view.setdefault(base, value)
+            if at == fraction:
+                view[base] = value
+    return view
+
+
+def decide(claim: Claim, final: Interval, plateaued: bool | None, failed_controls: list[str]) -> tuple[Verdict, str]:
+    """The verdict and its reason, from the final interval, the plateau state and the controls."""
+    sign = 1 if claim.direction == "greater" else -1
+    supported = sign * (final.low if sign > 0 else final.high) > sign * claim.support
+    refuted = sign * (final.high if sign > 0 else final.low) < sign * claim.refute
+    interval = f"{final.estimate:.4g} [{final.low:.4g}, {final.high:.4g}]"
+    if claim.kind == "check":
+        return ("holds", f"{interval} passes the check") if supported else ("fails", f"{interval} does not pass the check")
+    if failed_controls:
+        return "inconclusive", "control failed: " + "; ".join(failed_controls)
+    if supported:
+        return "supported", f"the interval {interval} lies on the supporting side of {claim.support:g}"
+    if refuted:
+        if not claim.trained or plateaued:
+            why = "plateaued" if claim.trained else "no training budget involved"
+            return "refuted", f"the interval {interval} lies on the refuting side of {claim.refute:g} ({why})"
+        if plateaued is None:
+            return "inconclusive", f"the interval {interval} refutes, but no learning curve shows the effect has plateaued"
+        return "inconclusive", f"the interval {interval} refutes, but the effect was still changing at the end of the budget"
+    return "inconclusive", f"the interval {interval} straddles the thresholds ({claim.refute:g} / {claim.support:g})"
+
+
+def is_plateau(curve: list[tuple[float, Interval]]) -> bool | None:
+    """Plateau rule: the estimate's change over the last quarter lies within the final half-width.
+
+    Compares the final point with the last point at ≤ 75 % of the budget; ``None`` without one.
+    """
+    final = curve[-1][1]
+    earlier = [iv for f, iv in curve if f <= 0.75 + 1e-9]
+    if not earlier or not math.isfinite(final.half_width):
+        return None
+    return abs(final.estimate - earlier[-1].estimate) <= final.half_width
+
+
+def judge_claim(claim: Claim, outcomes: list[Outcome]) -> dict[str, Any]:
+    """Judge one claim on all seeds; a JSON-ready record with the effect, curve, controls and reason."""
+    points = budget_points(outcomes[0])
+    curve = [(f, claim.effect([view_at(o, f) for o in outcomes])) for f in points]
+    final_views = [view_at(o, FINAL) for o in outcomes]
+    failed = [c.name for c in claim.controls if not c.passed(final_views)]
+    plateaued = is_plateau(curve) if len(curve) > 1 else None
+    verdict, reason = decide(claim, curve[-1][1], plateaued, failed)
+    return {
+        "id": claim.id,
+        "ledger": list(claim.ledger),
+        "kind": claim.kind,
+        "statement": claim.statement,
+        "criterion": claim.criterion,
+        "measures": list(claim.measures),
+        "effect_name": claim.effect_name,
+        "effect": curve[-1][1].to_json(),
+        "curve": [{"fraction": f, **iv.to_json()} for f, iv in curve],
+        "plateaued": plateaued,
+        "controls": [{"name": c.name, "rule": c.rule, "negative": c.negative, "passed": c.name not in failed}
+                     for c in claim.controls],
+        "verdict": verdict,
+        "reason": reason,
+        "criterion_hash": claim.criterion_hash(),
+    }
 
 
 def verdicts(study: Study, outcomes: list[Outcome]) -> list[dict[str, Any]]:
-    """Judge every claim on every seed and combine; JSON-ready records."""
-    records = []
-    for claim in study.claims:
-        per_seed = [claim.decide(o.metrics) for o in outcomes]
-        records.append(
-            {
-                "id": claim.id,
-                "statement": claim.statement,
-                "criterion": claim.criterion,
-                "measures": list(claim.measures),
-                "per_seed": per_seed,
-                "verdict": combine(per_seed),
-            }
-        )
-    return records
+    """Judge every claim of ``study`` on all seeds' outcomes."""
+    return [judge_claim(claim, outcomes) for claim in study.claims]
+
+
+def summarize(values: list[float]) -> dict[str, float]:
+    """Mean and sample std (0 for one value) of one metric over seeds."""
+    mean = math.fsum(values) / len(values)
+    std = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else 0.0
+    return {"mean": mean, "std": std, "n": len(values)}

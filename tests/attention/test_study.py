@@ -50,7 +50,8 @@ def test_same_seed_same_numbers(outcome, tmp_path):
 
 
 def test_claims_read_poolings_that_must_be_configured(tmp_path):
-    cfg = dataclasses.replace(STUDY.config("smoke"), adding_poolings=("mean", "additive"))
+    smoke = STUDY.config("smoke")
+    cfg = dataclasses.replace(smoke, adding=dataclasses.replace(smoke.adding, poolings=("mean", "additive")))
     with pytest.raises(UserError, match="adding poolings"):
         STUDY.run(cfg, LocalContext(seed=0, scale="smoke", run_dir=tmp_path))
 

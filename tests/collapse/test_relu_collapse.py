@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from thoughtlab.collapse import manifolds as mf
-from thoughtlab.collapse.relu_collapse import STUDY, Cfg, measure_width
+from thoughtlab.collapse.relu_collapse import STUDY, Config, measure_width
 from thoughtlab.errors import BadInput, UnknownName
 from thoughtlab.runs import FigureDir, LocalContext
 from thoughtlab.study import verdicts
@@ -28,7 +28,8 @@ def test_smoke_run_plot_and_verdicts(smoke_outcome, tmp_path):
     for claim in STUDY.claims:
         assert set(claim.measures) <= set(outcome.metrics)
     records = verdicts(STUDY, [outcome])
-    assert all(r["verdict"] in ("supported", "refuted", "inconclusive") for r in records)
+    assert [r["kind"] for r in records] == ["empirical", "empirical", "check", "check", "check"]
+    assert [r["verdict"] for r in records][2:4] == ["holds", "holds"]  # algebra holds at any scale (the binomial gap needs draws)
     figures = FigureDir(tmp_path / "figures")
     STUDY.plot(STUDY.config("smoke"), [outcome, outcome], figures)
     names = {entry["file"] for entry in figures.saved}
@@ -59,7 +60,7 @@ def test_same_seed_same_metrics(tmp_path):
 
 
 def test_batched_measures_match_the_reference_map():
-    cfg = Cfg(draws=6, points=60, chunk=4, knn_queries=20)
+    cfg = Config(draws=6, points=60, chunk=4, knn_queries=20)
     x = mf.manifold_points("circle", cfg.points, 0)[0]
     T = mf.gaussian_embeddings(cfg.draws, 5, torch.Generator().manual_seed(0))
     queries = mf.query_indices(cfg.points, cfg.knn_queries)
@@ -85,3 +86,36 @@ def test_bad_configs_raise_user_errors(change, error, tmp_path):
     cfg = dataclasses.replace(STUDY.config("smoke"), **change)
     with pytest.raises(error):
         STUDY.run(cfg, LocalContext(seed=0, scale="smoke", run_dir=tmp_path))
+
+
+def known_views(knn_small, knn_wide, identity_r2=1.0, regime_err=0.0, gap=0.0, draws=50):
+    """Metrics and items with the given per-draw kNN preservation at small and wide n."""
+    from thoughtlab.study import Outcome
+
+    items, metrics = {}, {}
+    for m in ("spiral", "circle"):
+        for n in (2, 3):
+            items[f"{m}.relu.knn.n{n}"] = [knn_small] * (draws - 1) + [knn_small + 0.01]
+        for n in (15, 30, 50):
+            items[f"{m}.relu.knn.n{n}"] = [knn_wide] * (draws - 1) + [min(knn_wide + 0.01, 1.0)]
+        metrics |= {f"{m}.identity.r2.min": identity_r2, f"{m}.relu.linear_regime.max_rel_err": regime_err,
+                    f"{m}.relu.formula_gap.max": gap}
+    return Outcome(metrics, items=items)
+
+
+@pytest.mark.parametrize(
+    "knn_small, knn_wide, expected",
+    [
+        (0.5, 0.97, ("supported", "supported")),    # half the neighbours lost at n≤3; 97 % kept at n≥15
+        (0.8, 0.85, ("inconclusive", "inconclusive")),  # 20 % lost (between 0.10 and 0.25); 85 % kept
+        (0.95, 0.6, ("refuted", "refuted")),        # barely any loss at n≤3; most lost at n≥15
+    ],
+)
+def test_empirical_rules_on_known_inputs(knn_small, knn_wide, expected):
+    records = verdicts(STUDY, [known_views(knn_small, knn_wide)])
+    assert tuple(r["verdict"] for r in records[:2]) == expected
+
+
+def test_checks_fail_on_broken_algebra():
+    records = verdicts(STUDY, [known_views(0.5, 0.97, identity_r2=0.99, regime_err=1e-6, gap=0.2)])
+    assert [r["verdict"] for r in records[2:]] == ["fails", "fails", "fails"]

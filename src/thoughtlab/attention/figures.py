@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from thoughtlab.attention.config import Config
 from thoughtlab.study import FigureSink, Outcome
 
 STYLE = {"mean": "tab:gray", "max": "tab:brown", "dot": "tab:purple", "additive": "tab:blue",
@@ -34,21 +35,21 @@ def _panel(ax: Any, outcomes: list[Outcome], task: str, names: tuple[str, ...], 
                     linestyle="--" if dashed else "-", label=name if not dashed else None)
 
 
-def accuracy_figure(cfg: Any, outcomes: list[Outcome]) -> Any:
+def accuracy_figure(cfg: Config, outcomes: list[Outcome]) -> Any:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 4, figsize=(17, 3.8))
-    _panel(axes[0], outcomes, "adding", cfg.adding_poolings, cfg.adding_lengths, "success")
+    _panel(axes[0], outcomes, "adding", cfg.adding.poolings, cfg.adding.lengths, "success")
     axes[0].set(xscale="log", xlabel="sequence length T", ylabel="success (|error| < 0.04)", title="adding problem")
-    few, many = cfg.bag_regimes[0][0], cfg.bag_regimes[-1][0]
-    _panel(axes[1], outcomes, "bags", cfg.bag_poolings, cfg.bag_sizes, "auc", sub=many)
-    _panel(axes[1], outcomes, "bags", cfg.bag_poolings, cfg.bag_sizes, "auc", sub=few, dashed=True)
+    few, many = cfg.bags.regimes[0][0], cfg.bags.regimes[-1][0]
+    _panel(axes[1], outcomes, "bags", cfg.bags.poolings, cfg.bags.sizes, "auc", sub=many)
+    _panel(axes[1], outcomes, "bags", cfg.bags.poolings, cfg.bags.sizes, "auc", sub=few, dashed=True)
     axes[1].set(xlabel="mean bag size", ylabel="test AUC",
                 title=f"digit bags, one '9' (solid: {many} bags, dashed: {few})")
-    _panel(axes[2], outcomes, "needle", cfg.needle_poolings, cfg.needle_lengths, "accuracy")
-    axes[2].set(xscale="log", xlabel="set size T", ylabel="accuracy", title=f"needle in noise, SNR {cfg.needle_snr:g}")
-    _panel(axes[3], outcomes, "needle_snr", cfg.sweep_poolings, cfg.sweep_snrs, "accuracy")
-    axes[3].set(xlabel="SNR of the needle", ylabel="accuracy", title=f"needle in noise, T = {cfg.sweep_length}")
+    _panel(axes[2], outcomes, "needle", cfg.needle.poolings, cfg.needle.lengths, "accuracy")
+    axes[2].set(xscale="log", xlabel="set size T", ylabel="accuracy", title=f"needle in noise, SNR {cfg.needle.snr:g}")
+    _panel(axes[3], outcomes, "needle_snr", cfg.needle.sweep_poolings, cfg.needle.sweep_snrs, "accuracy")
+    axes[3].set(xlabel="SNR of the needle", ylabel="accuracy", title=f"needle in noise, T = {cfg.needle.sweep_length}")
     for ax in axes:
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
@@ -83,16 +84,16 @@ def effective_margin(mass: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.log(clipped / (1 - clipped)) + np.log(lengths - 1)
 
 
-def mass_figure(cfg: Any, outcomes: list[Outcome]) -> Any:
+def mass_figure(cfg: Config, outcomes: list[Outcome]) -> Any:
     """Weight on the needle vs T beside the ln T margin: mass = e^D / (e^D + T - 1)."""
     import matplotlib.pyplot as plt
 
-    lengths = np.asarray(cfg.needle_lengths, dtype=float)
-    keys = [str(t) for t in cfg.needle_lengths]
+    lengths = np.asarray(cfg.needle.lengths, dtype=float)
+    keys = [str(t) for t in cfg.needle.lengths]
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     grid = np.geomspace(lengths.min(), lengths.max(), 100)
     span = np.log(lengths - 1)
-    for name in [p for p in cfg.needle_poolings if p != "mean"]:
+    for name in [p for p in cfg.needle.poolings if p != "mean"]:
         mean, std = _curve(outcomes, ("needle", name), keys, "mass")
         left.errorbar(lengths, mean, yerr=std, marker="o", capsize=2, color=STYLE.get(name), label=name)
         if name == "max":  # its "weight" is a share of features, not a softmax: no score margin
@@ -108,7 +109,7 @@ def mass_figure(cfg: Any, outcomes: list[Outcome]) -> Any:
                       label=f"additive, margin fixed at its T={int(lengths[0])} value ({margin:.1f})")
     left.plot(grid, 1 / grid, "k--", lw=1, label="uniform (mean pooling), 1/T")
     left.set(xscale="log", yscale="log", xlabel="set size T", ylabel="attention weight on the needle",
-             title=f"needle in noise, SNR {cfg.needle_snr:g}")
+             title=f"needle in noise, SNR {cfg.needle.snr:g}")
     right.plot(span, span, "k--", lw=1, label="margin ln(T-1): weight 1/2")
     right.set(xlabel="ln(T - 1)", ylabel="effective margin ln(m/(1-m)) + ln(T-1)",
               title="learned score margin vs the ln T requirement")
@@ -139,7 +140,7 @@ def se_figure(outcomes: list[Outcome]) -> Any:
     return fig
 
 
-def plot(cfg: Any, outcomes: list[Outcome], figures: FigureSink) -> None:
+def plot(cfg: Config, outcomes: list[Outcome], figures: FigureSink) -> None:
     """Accuracy vs noise per pooling, weights on example bags, the ln T margin, SE gates vs SNR."""
     import matplotlib
 

@@ -1,7 +1,7 @@
 """The four experiments of the attention-noise study, one function per task, for one seed.
 
-Each returns JSON-able tables ``pooling -> setting -> measurements``; ``cfg``
-is a :class:`thoughtlab.attention.study.Cfg` and ``ctx`` a run context.
+Each takes its task's configuration (:mod:`thoughtlab.attention.config`) and a
+run context, and returns JSON-able tables ``pooling -> setting -> measurements``.
 Seeds of data and models derive from ``ctx.seed`` alone.
 """
 
@@ -14,8 +14,10 @@ import torch
 from torch import nn
 
 from thoughtlab.attention import experiments as ex
+from thoughtlab.attention.config import AddingConfig, BagsConfig, NeedleConfig, SEConfig
 from thoughtlab.attention.tasks import adding_problem, bag_members, bags_from_members, needle_in_noise, noisy_channel_images
 from thoughtlab.data import load_dataset
+from thoughtlab.study import RunContext
 from thoughtlab.train import fit, seed_everything
 
 TARGET_DIGIT = 9  # Ilse et al.: a bag is positive if it holds a "9"
@@ -30,15 +32,15 @@ def _sub_seed(seed: int, task: int, index: int) -> int:
 
 
 # ---------------------------------------------------------------- adding problem
-def run_adding(cfg: Any, ctx: Any) -> dict[str, dict[str, dict[str, float]]]:
+def run_adding(cfg: AddingConfig, ctx: RunContext) -> dict[str, dict[str, dict[str, float]]]:
     """Success share and marked-step weight for each pooling at each length."""
-    table: dict[str, dict[str, dict[str, float]]] = {p: {} for p in cfg.adding_poolings}
-    for i, length in enumerate(ctx.progress(cfg.adding_lengths, desc="adding problem")):
-        train = adding_problem(cfg.adding_train, length, _rng(ctx.seed, 1, i, 0))
-        test = adding_problem(cfg.adding_test, length, _rng(ctx.seed, 1, i, 1))
-        for j, name in enumerate(cfg.adding_poolings):
-            model = ex.train(lambda: ex.adding_model(name, cfg.adding_hidden), train, steps=cfg.adding_steps,
-                             batch_size=cfg.adding_batch, lr=cfg.lr, seed=_sub_seed(ctx.seed, 1, 10 * i + j),
+    table: dict[str, dict[str, dict[str, float]]] = {p: {} for p in cfg.poolings}
+    for i, length in enumerate(ctx.progress(cfg.lengths, desc="adding problem")):
+        train = adding_problem(cfg.train, length, _rng(ctx.seed, 1, i, 0))
+        test = adding_problem(cfg.test, length, _rng(ctx.seed, 1, i, 1))
+        for j, name in enumerate(cfg.poolings):
+            model = ex.train(lambda: ex.adding_model(name, cfg.hidden), train, steps=cfg.steps,
+                             batch_size=cfg.batch, lr=cfg.lr, seed=_sub_seed(ctx.seed, 1, 10 * i + j),
                              device=ctx.device, loss_fn=ex.mse_on_scalar)
             table[name][str(length)] = ex.measure_adding(model, test)
         ctx.log(length=float(length), **{f"adding_success_{p}": table[p][str(length)]["success"] for p in table})
@@ -46,10 +48,10 @@ def run_adding(cfg: Any, ctx: Any) -> dict[str, dict[str, dict[str, float]]]:
 
 
 # ---------------------------------------------------------------- digit bags
-def digit_features(cfg: Any, seed: int, device: torch.device) -> dict[str, Any]:
+def digit_features(cfg: BagsConfig, seed: int, device: torch.device) -> dict[str, Any]:
     """Frozen instance features: a small digit MLP trained on half of the training images (never used in bags)."""
-    split = load_dataset(cfg.bag_dataset)
-    f = cfg.bag_downsample
+    split = load_dataset(cfg.dataset)
+    f = cfg.downsample
 
     def flat(x: np.ndarray) -> torch.Tensor:
         n, _, h, w = x.shape
@@ -87,73 +89,73 @@ def example_bags(model: ex.SetModel, test: Any, members: np.ndarray, feats: dict
     return examples
 
 
-def run_bags(cfg: Any, ctx: Any) -> tuple[dict[str, Any], list[dict[str, Any]], float]:
+def run_bags(cfg: BagsConfig, ctx: RunContext) -> tuple[dict[str, Any], list[dict[str, Any]], float]:
     """Test AUC (and witness weight, precision@1) per pooling, bag size and number of training bags."""
     feats = digit_features(cfg, ctx.seed, ctx.device)
     (train_x, train_y), (test_x, test_y) = feats["train"], feats["test"]
-    table: dict[str, Any] = {p: {r: {} for r, _ in cfg.bag_regimes} for p in cfg.bag_poolings}
+    table: dict[str, Any] = {p: {r: {} for r, _ in cfg.regimes} for p in cfg.poolings}
     examples: list[dict[str, Any]] = []
-    for i, size in enumerate(ctx.progress(cfg.bag_sizes, desc="digit bags")):
-        members, y = bag_members(test_y, cfg.bag_test, size, TARGET_DIGIT, _rng(ctx.seed, 2, i, 1))
+    for i, size in enumerate(ctx.progress(cfg.sizes, desc="digit bags")):
+        members, y = bag_members(test_y, cfg.test, size, TARGET_DIGIT, _rng(ctx.seed, 2, i, 1))
         test = bags_from_members(test_x, test_y, members, y, TARGET_DIGIT)
-        for k, (regime, n_bags) in enumerate(cfg.bag_regimes):
+        for k, (regime, n_bags) in enumerate(cfg.regimes):
             train_members, train_labels = bag_members(train_y, n_bags, size, TARGET_DIGIT, _rng(ctx.seed, 2, i, 2 + k))
             train = bags_from_members(train_x, train_y, train_members, train_labels, TARGET_DIGIT)
-            for j, name in enumerate(cfg.bag_poolings):
-                model = ex.train(lambda: ex.classifier_model(name, train_x.shape[1], cfg.bag_hidden), train,
-                                 steps=cfg.bag_steps, batch_size=min(cfg.bag_batch, n_bags), lr=cfg.lr,
+            for j, name in enumerate(cfg.poolings):
+                model = ex.train(lambda: ex.classifier_model(name, train_x.shape[1], cfg.hidden), train,
+                                 steps=cfg.steps, batch_size=min(cfg.batch, n_bags), lr=cfg.lr,
                                  seed=_sub_seed(ctx.seed, 2, 100 * i + 10 * k + j), device=ctx.device)
                 table[name][regime][str(size)] = ex.measure_classifier(model, test)
-                if i == 0 and k == len(cfg.bag_regimes) - 1 and name == "additive":
+                if i == 0 and k == len(cfg.regimes) - 1 and name == "additive":
                     examples = example_bags(model, test, members, feats)
-        ctx.log(bag_size=float(size), **{f"bags_auc_{p}": table[p][cfg.bag_regimes[-1][0]][str(size)]["auc"]
-                                         for p in cfg.bag_poolings})
+        ctx.log(bag_size=float(size), **{f"bags_auc_{p}": table[p][cfg.regimes[-1][0]][str(size)]["auc"]
+                                         for p in cfg.poolings})
     return table, examples, feats["digit_accuracy"]
 
 
 # ---------------------------------------------------------------- needle in noise
-def run_needle(cfg: Any, ctx: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+def run_needle(cfg: NeedleConfig, ctx: RunContext) -> tuple[dict[str, Any], dict[str, Any]]:
     """Accuracy, needle weight and precision@1 over length (fixed SNR), and over SNR (fixed length)."""
-    by_length: dict[str, Any] = {p: {} for p in cfg.needle_poolings}
-    for i, length in enumerate(ctx.progress(cfg.needle_lengths, desc="needle over length")):
-        train = needle_in_noise(cfg.needle_train, length, cfg.needle_dim, cfg.needle_snr, _rng(ctx.seed, 3, i, 0))
-        test = needle_in_noise(cfg.needle_test, length, cfg.needle_dim, cfg.needle_snr, _rng(ctx.seed, 3, i, 1))
-        for j, name in enumerate(cfg.needle_poolings):
+    by_length: dict[str, Any] = {p: {} for p in cfg.poolings}
+    for i, length in enumerate(ctx.progress(cfg.lengths, desc="needle over length")):
+        train = needle_in_noise(cfg.train, length, cfg.dim, cfg.snr, _rng(ctx.seed, 3, i, 0))
+        test = needle_in_noise(cfg.test, length, cfg.dim, cfg.snr, _rng(ctx.seed, 3, i, 1))
+        for j, name in enumerate(cfg.poolings):
             by_length[name][str(length)] = ex.measure_classifier(_needle_model(cfg, name, train, ctx, 10 * i + j), test)
         ctx.log(needle_length=float(length), **{f"needle_acc_{p}": by_length[p][str(length)]["accuracy"] for p in by_length})
     low, high = min(cfg.sweep_snrs), max(cfg.sweep_snrs)
     snr_rng = _rng(ctx.seed, 3, 500, 0)
-    train = needle_in_noise(cfg.needle_train, cfg.sweep_length, cfg.needle_dim,
-                            snr_rng.uniform(low, high, cfg.needle_train), snr_rng)
+    train = needle_in_noise(cfg.train, cfg.sweep_length, cfg.dim,
+                            snr_rng.uniform(low, high, cfg.train), snr_rng)
     by_snr: dict[str, Any] = {p: {} for p in cfg.sweep_poolings}
     for j, name in enumerate(ctx.progress(cfg.sweep_poolings, desc="needle over SNR")):
         model = _needle_model(cfg, name, train, ctx, 900 + j)
         for k, snr in enumerate(cfg.sweep_snrs):
-            test = needle_in_noise(cfg.needle_test, cfg.sweep_length, cfg.needle_dim, snr, _rng(ctx.seed, 3, 600 + k, 1))
+            test = needle_in_noise(cfg.test, cfg.sweep_length, cfg.dim, snr, _rng(ctx.seed, 3, 600 + k, 1))
             by_snr[name][f"{snr:g}"] = ex.measure_classifier(model, test)
     return by_length, by_snr
 
 
-def _needle_model(cfg: Any, name: str, train: Any, ctx: Any, index: int) -> ex.SetModel:
-    return ex.train(lambda: ex.classifier_model(name, cfg.needle_dim, cfg.needle_hidden), train, steps=cfg.needle_steps,
-                    batch_size=cfg.needle_batch, lr=cfg.lr, seed=_sub_seed(ctx.seed, 3, index), device=ctx.device)
+def _needle_model(cfg: NeedleConfig, name: str, train: Any, ctx: RunContext, index: int) -> ex.SetModel:
+    return ex.train(lambda: ex.classifier_model(name, cfg.dim, cfg.hidden), train, steps=cfg.steps,
+                    batch_size=cfg.batch, lr=cfg.lr, seed=_sub_seed(ctx.seed, 3, index), device=ctx.device)
 
 
 # ---------------------------------------------------------------- squeeze-and-excitation
-def run_se(cfg: Any, ctx: Any) -> dict[str, Any]:
+def run_se(cfg: SEConfig, ctx: RunContext) -> dict[str, Any]:
     """Digits with noisy copies and pure-noise channels; do the learned SE gates follow per-channel SNR?"""
     split = load_dataset("digits")
-    x_train, snr = noisy_channel_images(split.x_train, cfg.se_signal_noise, cfg.se_pure_noise, _rng(ctx.seed, 4, 0))
-    x_test, _ = noisy_channel_images(split.x_test, cfg.se_signal_noise, cfg.se_pure_noise, _rng(ctx.seed, 4, 1))
+    x_train, snr = noisy_channel_images(split.x_train, cfg.signal_noise, cfg.pure_noise, _rng(ctx.seed, 4, 0))
+    x_test, _ = noisy_channel_images(split.x_test, cfg.signal_noise, cfg.pure_noise, _rng(ctx.seed, 4, 1))
     seed = _sub_seed(ctx.seed, 4, 0)
     seed_everything(seed)
-    model = ex.SEClassifier(len(snr), cfg.se_reduction, cfg.se_width)
-    fit(model, torch.from_numpy(x_train), torch.from_numpy(split.y_train), steps=cfg.se_steps,
-        batch_size=cfg.se_batch, lr=cfg.lr, seed=seed, device=ctx.device)
+    model = ex.SEClassifier(len(snr), cfg.reduction, cfg.width)
+    fit(model, torch.from_numpy(x_train), torch.from_numpy(split.y_train), steps=cfg.steps,
+        batch_size=cfg.batch, lr=cfg.lr, seed=seed, device=ctx.device)
     gates = ex.mean_gates(model, torch.from_numpy(x_test))
     with torch.no_grad():
         model.eval()
         accuracy = float((model(torch.from_numpy(x_test).to(ctx.device)).argmax(1).cpu().numpy() == split.y_test).mean())
     return {"snr": snr.tolist(), "gates": gates.tolist(), "spearman": ex.gate_snr_correlation(gates, snr),
-            "accuracy": accuracy, "signal_channels": len(cfg.se_signal_noise),
-            "noise_std": [*cfg.se_signal_noise, *cfg.se_pure_noise]}
+            "accuracy": accuracy, "signal_channels": len(cfg.signal_noise),
+            "noise_std": [*cfg.signal_noise, *cfg.pure_noise]}

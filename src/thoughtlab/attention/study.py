@@ -21,134 +21,74 @@ measured attention mass beside that margin.
 Quick-scale budget (for time only, uniform across poolings, criteria untouched):
 the first quick run took 276 s, so SE/feature steps went 300 -> 200, batches
 25 -> 20 (adding) and 16 -> 12 (needle), the needle test set 1000 -> 500; a
-later 200 s run on a quiet machine cut ``adding_steps`` 400 -> 300 (170 s).
+later 200 s run on a quiet machine cut ``adding.steps`` 400 -> 300 (170 s).
 Each cut left every combined verdict unchanged except the first, where the
 needle claim went from refuted to inconclusive.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Mapping
 
 import numpy as np
 
 from thoughtlab.attention import experiments as ex
+from thoughtlab.attention.config import FULL, QUICK, SMOKE, Config
 from thoughtlab.attention.figures import plot
-from thoughtlab.attention.pooling import POOLINGS
 from thoughtlab.attention.runners import run_adding, run_bags, run_needle, run_se
 from thoughtlab.errors import UserError
-from thoughtlab.study import Claim, Outcome, Study, Verdict, judge
-
-
-@dataclass(frozen=True)
-class Cfg:
-    """Sizes of one scale.  ``additive`` is "attention" in the claims; mean and max are the baselines."""
-
-    adding_lengths: tuple[int, ...]
-    adding_steps: int
-    adding_train: int
-    adding_test: int
-    bag_dataset: str
-    bag_downsample: int
-    bag_sizes: tuple[int, ...]
-    bag_regimes: tuple[tuple[str, int], ...]
-    bag_test: int
-    bag_steps: int
-    feature_steps: int
-    needle_lengths: tuple[int, ...]
-    needle_steps: int
-    needle_train: int
-    needle_test: int
-    sweep_length: int
-    sweep_snrs: tuple[float, ...]
-    se_steps: int
-    adding_poolings: tuple[str, ...] = ("mean", "max", "additive")
-    adding_hidden: int = 32
-    adding_batch: int = 25
-    bag_poolings: tuple[str, ...] = ("mean", "max", "additive", "gated")
-    bag_hidden: int = 32
-    bag_batch: int = 10
-    needle_snr: float = 6.0
-    needle_dim: int = 8
-    needle_hidden: int = 16
-    needle_batch: int = 16
-    needle_poolings: tuple[str, ...] = ("mean", "max", "additive", "gated")
-    sweep_poolings: tuple[str, ...] = POOLINGS
-    se_signal_noise: tuple[float, ...] = (0.1, 0.2, 0.4, 0.8, 1.6)
-    se_pure_noise: tuple[float, ...] = (0.1, 0.2, 0.4, 0.8, 1.6)
-    se_reduction: int = 2
-    se_width: int = 16
-    se_batch: int = 64
-    lr: float = 3e-3
-
-
-SMOKE = Cfg(adding_lengths=(25, 50), adding_steps=30, adding_train=200, adding_test=100,
-            bag_dataset="digits", bag_downsample=1, bag_sizes=(5, 10), bag_regimes=(("few", 20), ("many", 40)),
-            bag_test=40, bag_steps=20, feature_steps=30, needle_lengths=(5, 20), needle_steps=30,
-            needle_train=200, needle_test=100, sweep_length=20, sweep_snrs=(2.0, 6.0), se_steps=20)
-QUICK = Cfg(adding_lengths=(50, 100, 500, 1000), adding_steps=300, adding_train=2000, adding_test=500,
-            bag_dataset="mnist5k", bag_downsample=2, bag_sizes=(10, 50, 100), bag_regimes=(("few", 50), ("many", 200)),
-            bag_test=200, bag_steps=200, feature_steps=200, needle_lengths=(10, 100, 1000), needle_steps=300,
-            needle_train=2000, needle_test=500, sweep_length=100, sweep_snrs=(1.0, 2.0, 3.0, 4.0, 5.0, 6.0), se_steps=200,
-            adding_batch=20, needle_batch=12)
-FULL = Cfg(adding_lengths=(50, 100, 500, 1000, 5000), adding_steps=3000, adding_train=10000, adding_test=1000,
-           bag_dataset="mnist5k", bag_downsample=2, bag_sizes=(10, 50, 100),
-           bag_regimes=(("50", 50), ("100", 100), ("200", 200), ("500", 500)), bag_test=500, bag_steps=2000,
-           feature_steps=1500, needle_lengths=(10, 50, 200, 1000, 5000), needle_steps=2000, needle_train=10000,
-           needle_test=2000, sweep_length=200, sweep_snrs=(1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0), se_steps=1500,
-           needle_poolings=POOLINGS)
+from thoughtlab.study import Claim, Outcome, RunContext, Study, Verdict, judge
 
 
 # ---------------------------------------------------------------- one seed
-def _check(cfg: Cfg) -> None:
-    for task, names, needed in (("adding", cfg.adding_poolings, ("mean", "max", "additive")),
-                                ("bags", cfg.bag_poolings, ("mean", "additive")),
-                                ("needle", cfg.needle_poolings, ("mean", "additive"))):
+def _check(cfg: Config) -> None:
+    for task, names, needed in (("adding", cfg.adding.poolings, ("mean", "max", "additive")),
+                                ("bags", cfg.bags.poolings, ("mean", "additive")),
+                                ("needle", cfg.needle.poolings, ("mean", "additive"))):
         if not set(needed) <= set(names):
             raise UserError(f"the {task} poolings {names} must include {needed}, which the claims read")
 
 
-def summary_metrics(cfg: Cfg, adding: Any, bags: Any, needle: Any, se: Any) -> tuple[dict[str, float], dict[str, float]]:
+def summary_metrics(cfg: Config, adding: Any, bags: Any, needle: Any, se: Any) -> tuple[dict[str, float], dict[str, float]]:
     """The scalars the claims read (and their 95 % half-widths)."""
     m: dict[str, float] = {}
     s: dict[str, float] = {}
-    lo, hi = str(cfg.adding_lengths[0]), str(cfg.adding_lengths[-1])
-    for p in cfg.adding_poolings:
+    lo, hi = str(cfg.adding.lengths[0]), str(cfg.adding.lengths[-1])
+    for p in cfg.adding.poolings:
         for tag, key in (("shortest", lo), ("longest", hi)):
             m[f"adding_success_{p}_{tag}"] = adding[p][key]["success"]
-            s[f"adding_success_{p}_{tag}"] = ex.binomial_halfwidth(adding[p][key]["success"], cfg.adding_test)
-        m[f"adding_success_{p}_avg"] = float(np.mean([adding[p][str(t)]["success"] for t in cfg.adding_lengths]))
+            s[f"adding_success_{p}_{tag}"] = ex.binomial_halfwidth(adding[p][key]["success"], cfg.adding.test)
+        m[f"adding_success_{p}_avg"] = float(np.mean([adding[p][str(t)]["success"] for t in cfg.adding.lengths]))
     m["adding_mass_additive_longest"] = adding["additive"][hi]["mass"]
-    small, large = str(cfg.bag_sizes[0]), str(cfg.bag_sizes[-1])
-    for p in cfg.bag_poolings:
+    small, large = str(cfg.bags.sizes[0]), str(cfg.bags.sizes[-1])
+    for p in cfg.bags.poolings:
         for tag, key in (("smallest", small), ("largest", large)):
-            runs = [bags[p][r][key] for r, _ in cfg.bag_regimes]
+            runs = [bags[p][r][key] for r, _ in cfg.bags.regimes]
             m[f"bags_auc_{p}_{tag}"] = float(np.mean([r["auc"] for r in runs]))
             s[f"bags_auc_{p}_{tag}"] = float(np.mean([ex.auc_halfwidth(r["auc"], r["positives"], r["n"] - r["positives"])
                                                       for r in runs])) / np.sqrt(len(runs))
-    many = cfg.bag_regimes[-1][0]
+    many = cfg.bags.regimes[-1][0]
     m["bags_p1_additive_largest"] = bags["additive"][many][large]["p1"]
     m["bags_mass_additive_largest"] = bags["additive"][many][large]["mass"]
-    short, long_ = str(cfg.needle_lengths[0]), str(cfg.needle_lengths[-1])
-    for p in cfg.needle_poolings:
+    short, long_ = str(cfg.needle.lengths[0]), str(cfg.needle.lengths[-1])
+    for p in cfg.needle.poolings:
         for tag, key in (("shortest", short), ("longest", long_)):
             m[f"needle_acc_{p}_{tag}"] = needle[p][key]["accuracy"]
-            s[f"needle_acc_{p}_{tag}"] = ex.binomial_halfwidth(needle[p][key]["accuracy"], cfg.needle_test)
-    m["needle_p1_additive_min"] = min(needle["additive"][str(t)]["p1"] for t in cfg.needle_lengths)
-    m["needle_mass_additive_min"] = min(needle["additive"][str(t)]["mass"] for t in cfg.needle_lengths)
+            s[f"needle_acc_{p}_{tag}"] = ex.binomial_halfwidth(needle[p][key]["accuracy"], cfg.needle.test)
+    m["needle_p1_additive_min"] = min(needle["additive"][str(t)]["p1"] for t in cfg.needle.lengths)
+    m["needle_mass_additive_min"] = min(needle["additive"][str(t)]["mass"] for t in cfg.needle.lengths)
     m["se_spearman"] = se["spearman"]
     m["se_accuracy"] = se["accuracy"]
     return m, s
 
 
-def run(cfg: Cfg, ctx: Any) -> Outcome:
+def run(cfg: Config, ctx: RunContext) -> Outcome:
     """All three tasks and the SE check for seed ``ctx.seed``."""
     _check(cfg)
-    adding = run_adding(cfg, ctx)
-    bags, examples, digit_accuracy = run_bags(cfg, ctx)
-    needle, needle_snr = run_needle(cfg, ctx)
-    se = run_se(cfg, ctx)
+    adding = run_adding(cfg.adding, ctx)
+    bags, examples, digit_accuracy = run_bags(cfg.bags, ctx)
+    needle, needle_snr = run_needle(cfg.needle, ctx)
+    se = run_se(cfg.se, ctx)
     metrics, spread = summary_metrics(cfg, adding, bags, needle, se)
     metrics["bags_digit_accuracy"] = digit_accuracy
     data = {"adding": adding, "bags": bags, "needle": needle, "needle_snr": needle_snr, "se": se,

@@ -15,9 +15,10 @@ every bottleneck width, so only the bottleneck dimension n changes while the
 expansion m stays fixed (the m-vs-n argument of the paper's Supplement A).
 
 Metrics (per seed, accuracies in %, gaps in percentage points):
-``acc.<dataset>.w<width>.<linear|relu6>``, ``gap.<dataset>.w<width>`` =
-linear - relu6, ``gap.<dataset>.narrow`` / ``.wide`` (narrowest / widest
-width) and ``growth.<dataset>`` = gap.narrow - gap.wide.
+``acc.<dataset>.w<width>.<linear|relu6>`` (also ``@0.25/0.5/0.75`` of the step
+budget) and ``gap.<dataset>.w<width>`` = linear - relu6.  Items: per-test-image
+correctness ``correct.<dataset>.w<width>.<variant>``, so the claims are judged
+on paired differences over seeds and test images.
 """
 
 from __future__ import annotations
@@ -25,14 +26,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from statistics import fmean, stdev
-from typing import Any, Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+import numpy as np
 import torch
 
 from thoughtlab.collapse import THOUGHT
 from thoughtlab.data import Split, load_dataset
 from thoughtlab.nets.mobilenet import TinyMobileNet
-from thoughtlab.study import Claim, Outcome, RunContext, Study, Verdict, judge
+from thoughtlab.stats import Interval, bootstrap_ci
+from thoughtlab.study import Claim, Control, Outcome, RunContext, Study
 from thoughtlab.train import accuracy, fit, seed_everything
 
 DATASETS: tuple[str, ...] = ("digits", "mnist5k")
@@ -72,23 +76,56 @@ def binomial_ci_pp(acc_percent: float, n: int) -> float:
     return 100.0 * 1.96 * math.sqrt(max(p * (1.0 - p), 0.25 / n) / n)
 
 
-def train_and_test(split: Split, width: int, linear: bool, cfg: Config, seed: int, device: Any) -> tuple[int, float]:
-    """Train one classifier (two-phase step decay, both via ``fit``); correct test images and final train loss."""
+CURVE_POINTS: tuple[float, ...] = (0.25, 0.5, 0.75)
+
+
+def correct_items(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> list[float]:
+    """1.0 for each test image the model classifies correctly, else 0.0 (eval mode, train mode restored)."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            return (model(x).argmax(dim=1) == y).float().tolist()
+    finally:
+        model.train(was_training)
+
+
+def train_and_test(
+    split: Split, width: int, linear: bool, cfg: Config, seed: int, device: Any
+) -> tuple[dict[float, list[float]], float]:
+    """Train one classifier (two-phase step decay, both via ``fit``).
+
+    Returns the per-test-image correctness at 25/50/75/100 % of the step budget (steps + steps // 4)
+    and the final train loss.
+    """
     x = torch.from_numpy(split.x_train[: cfg.train_limit])
     y = torch.from_numpy(split.y_train[: cfg.train_limit])
+    x_test, y_test = torch.from_numpy(split.x_test), torch.from_numpy(split.y_test)
     seed_everything(seed)  # same initial weights for the linear and the ReLU6 twin
     model = TinyMobileNet(1, split.num_classes, width, cfg.hidden_channels,
                           linear_bottleneck=linear, **ARCHITECTURE[split.name])
+    decay_steps = max(cfg.steps // 4, 1)
+    budget = cfg.steps + decay_steps
+    checkpoints = {round(f * budget): f for f in CURVE_POINTS}
+    curve: dict[float, list[float]] = {}
+
+    def evaluate_at(offset: int) -> Any:
+        def on_step(step: int, net: torch.nn.Module, loss: float) -> None:  # before update `step`: `step` updates done
+            if offset + step in checkpoints:
+                curve[checkpoints[offset + step]] = correct_items(net, x_test, y_test)
+        return on_step
+
     common = dict(batch_size=cfg.batch_size, device=device, optimizer="adam")
-    fit(model, x, y, steps=cfg.steps, lr=cfg.lr, seed=seed, **common)
-    result = fit(model, x, y, steps=max(cfg.steps // 4, 1), lr=cfg.lr / 10, seed=seed + 1, **common)
-    acc = accuracy(result.model, torch.from_numpy(split.x_test), torch.from_numpy(split.y_test))
-    return round(acc * len(split.y_test)), fmean(result.losses[-10:])
+    fit(model, x, y, steps=cfg.steps, lr=cfg.lr, seed=seed, on_step=evaluate_at(0), **common)
+    result = fit(model, x, y, steps=decay_steps, lr=cfg.lr / 10, seed=seed + 1, on_step=evaluate_at(cfg.steps), **common)
+    curve[1.0] = correct_items(result.model, x_test, y_test)
+    return curve, fmean(result.losses[-10:])
 
 
 def run(cfg: Config, ctx: RunContext) -> Outcome:
     """One seed: every dataset x width x {linear, relu6}; twins share seed, init and batches."""
     metrics: dict[str, float] = {}
+    items: dict[str, list[float]] = {}
     spread: dict[str, float] = {}
     losses: dict[str, float] = {}
     cells = [(d, w) for d in DATASETS for w in cfg.widths]
@@ -96,23 +133,21 @@ def run(cfg: Config, ctx: RunContext) -> Outcome:
         split = load_dataset(dataset, seed=ctx.seed % 2**32)  # one split per seed, shared by all cells
         n_test = len(split.y_test)
         cell_seed = ctx.seed * 1000 + index
-        correct = {}
         for variant in VARIANTS:
             key = f"{dataset}.w{width}.{variant}"
-            correct[variant], losses[key] = train_and_test(split, width, variant == "linear", cfg, cell_seed, ctx.device)
-            metrics[f"acc.{key}"] = 100.0 * correct[variant] / n_test
+            curve, losses[key] = train_and_test(split, width, variant == "linear", cfg, cell_seed, ctx.device)
+            for fraction, correct in curve.items():
+                at = "" if fraction == 1.0 else f"@{fraction:g}"
+                items[f"correct.{key}{at}"] = correct
+                metrics[f"acc.{key}{at}"] = 100.0 * fmean(correct)
             spread[f"acc.{key}"] = binomial_ci_pp(metrics[f"acc.{key}"], n_test)
         lin, relu = metrics[f"acc.{dataset}.w{width}.linear"], metrics[f"acc.{dataset}.w{width}.relu6"]
-        # from counts, so equal count differences give exactly equal gaps (ties stay ties)
-        metrics[f"gap.{dataset}.w{width}"] = 100.0 * (correct["linear"] - correct["relu6"]) / n_test
+        metrics[f"gap.{dataset}.w{width}"] = lin - relu
         spread[f"gap.{dataset}.w{width}"] = math.hypot(binomial_ci_pp(lin, n_test), binomial_ci_pp(relu, n_test))
         ctx.log(step=index, **{f"acc.{dataset}.w{width}.{v}": metrics[f"acc.{dataset}.w{width}.{v}"] for v in VARIANTS})
-    for dataset in DATASETS:
-        narrow, wide = metrics[f"gap.{dataset}.w{cfg.widths[0]}"], metrics[f"gap.{dataset}.w{cfg.widths[-1]}"]
-        metrics[f"gap.{dataset}.narrow"], metrics[f"gap.{dataset}.wide"] = narrow, wide
-        metrics[f"growth.{dataset}"] = narrow - wide
     data = {"datasets": list(DATASETS), "widths": list(cfg.widths), "final_train_loss": losses}
-    return Outcome(metrics=metrics, spread=spread, spread_kind="95% CI half-width (binomial, test set)", data=data)
+    return Outcome(metrics=metrics, items=items, spread=spread,
+                   spread_kind="95% CI half-width (binomial, test set)", data=data)
 
 
 def across_seeds(outcomes: list[Outcome], key: str) -> tuple[float, float]:
@@ -166,42 +201,63 @@ def plot(cfg: Config, outcomes: list[Outcome], figures: Any) -> None:
                  f"{len(outcomes)} seed(s), error bars: {bar}. The note predicts a larger gap at narrow widths.")
 
 
-GAP_KEYS = tuple(f"gap.{d}.{w}" for d in DATASETS for w in ("narrow", "wide"))
-GROWTH_KEYS = tuple(f"growth.{d}" for d in DATASETS)
+def item_gaps(view: Mapping[str, Any], dataset: str, width: int) -> np.ndarray:
+    """Per test image: correct(linear) − correct(ReLU6), in percentage points (the twins share the images)."""
+    return 100.0 * (np.asarray(view[f"correct.{dataset}.w{width}.linear"]) - np.asarray(view[f"correct.{dataset}.w{width}.relu6"]))
 
 
-def decide_at_least_as_accurate(m: Mapping[str, float]) -> Verdict:
-    """Claim 1's rule (see its criterion)."""
-    gaps = [m[k] for k in GAP_KEYS]
-    mean = fmean(gaps)
-    return judge(supported=mean >= -0.5 and min(gaps) >= -2.5, refuted=mean < -1.5 or min(gaps) < -5.0)
+def linear_advantage(views: Sequence[Mapping[str, Any]]) -> Interval:
+    """Mean paired accuracy gap linear − ReLU6 (pp) over (seed, dataset, width, test image)."""
+    widths = widths_of(views[0])
+    return bootstrap_ci(np.concatenate([item_gaps(v, d, w) for v in views for d in DATASETS for w in widths]))
 
 
-def decide_gap_grows(m: Mapping[str, float]) -> Verdict:
-    """Claim 2's rule (see its criterion)."""
-    growth = [m[k] for k in GROWTH_KEYS]
-    return judge(supported=min(growth) > 0.0 and fmean(growth) >= 1.0, refuted=max(growth) <= 0.0)
+def advantage_growth(views: Sequence[Mapping[str, Any]]) -> Interval:
+    """Mean over (seed, dataset, test image) of gap(narrowest) − gap(widest), pp."""
+    widths = widths_of(views[0])
+    return bootstrap_ci(np.concatenate(
+        [item_gaps(v, d, widths[0]) - item_gaps(v, d, widths[-1]) for v in views for d in DATASETS]))
 
+
+def widths_of(view: Mapping[str, Any]) -> list[int]:
+    """The bottleneck widths a view holds, ascending."""
+    return sorted({int(k.split(".")[2][1:]) for k in view if k.startswith("correct.")})
+
+
+def wide_twins_learn(views: Sequence[Mapping[str, Any]]) -> bool:
+    """Positive control: at the widest bottleneck both twins reach ≥ 80 % test accuracy on both datasets, every seed."""
+    widest = widths_of(views[0])[-1]
+    return all(fmean(v[f"correct.{d}.w{widest}.{variant}"]) >= 0.8 for v in views for d in DATASETS for variant in VARIANTS)
+
+
+LEARNABLE = Control("the task is learnable in the budget", "both twins ≥ 80 % test accuracy at the widest "
+                    "bottleneck on both datasets, every seed", wide_twins_learn)
 
 CLAIMS = (
     Claim(
-        id="linear-at-least-as-accurate",
-        statement="A linear bottleneck is at least as accurate as a ReLU6 bottleneck (MobileNetV2 §3.2, Fig. 6a).",
-        criterion="gap = linear − ReLU6 test accuracy in pp, on both datasets at the narrow and the wide width "
-                  "(4 cells). Supported if the mean gap ≥ −0.5 pp and every gap ≥ −2.5 pp; refuted if the mean gap "
-                  "< −1.5 pp or some gap < −5 pp. (One cell's gap has a test-set 1-SE of ~1.1-1.6 pp, the "
-                  "4-cell mean ~0.7 pp.)",
-        measures=GAP_KEYS,
-        decide=decide_at_least_as_accurate,
+        id="linear-beats-relu",
+        ledger=("c5",),
+        statement="Use linear activations on non-redundant data (the linear bottleneck): a linear bottleneck beats a "
+                  "ReLU bottleneck (MobileNetV2 §3.2, Fig. 6a).",
+        criterion="mean paired gap correct(linear) − correct(ReLU6) in pp over seeds × datasets × widths × test "
+                  "images (twins share init, batches and test images), BCa 95 % interval: supported if it lies "
+                  "above 0 (strictly better); refuted if it lies below 0; a tie is inconclusive.",
+        effect=linear_advantage,
+        effect_name="accuracy gap linear − ReLU6 (pp)",
+        measures=tuple(f"acc.{d}.w{w}.{v}" for d in DATASETS for w in (3, 24) for v in VARIANTS),
+        controls=(LEARNABLE,),
     ),
     Claim(
         id="gap-grows-when-narrow",
-        statement="The advantage of the linear bottleneck grows as the bottleneck narrows: ReLU hurts more "
-                  "where the dimension is low (MobileNetV2 §3.2, Fig. 1).",
-        criterion="growth = gap(narrow) − gap(wide) in pp, per dataset. Supported if growth > 0 on both datasets "
-                  "and their mean ≥ 1 pp; refuted if growth ≤ 0 on both datasets.",
-        measures=GROWTH_KEYS,
-        decide=decide_gap_grows,
+        ledger=("c5",),
+        statement="…and by more when the bottleneck is narrow: ReLU hurts more where the dimension is low "
+                  "(MobileNetV2 §3.2, Fig. 1).",
+        criterion="per test image, gap(narrowest) − gap(widest) in pp, over seeds × datasets × test images, BCa 95 % "
+                  "interval: supported if it lies above 0; refuted if it lies below 0.",
+        effect=advantage_growth,
+        effect_name="gap(narrow) − gap(wide) (pp)",
+        measures=tuple(f"gap.{d}.w{w}" for d in DATASETS for w in (3, 24)),
+        controls=(LEARNABLE,),
     ),
 )
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -21,7 +22,8 @@ import torch
 from thoughtlab.collapse import THOUGHT
 from thoughtlab.collapse import manifolds as mf
 from thoughtlab.errors import BadInput
-from thoughtlab.study import Claim, Outcome, RunContext, Study, judge
+from thoughtlab.stats import Interval, bootstrap_ci, exact
+from thoughtlab.study import Claim, Outcome, RunContext, Study
 
 CURVE_METRICS: tuple[str, ...] = ("unrecoverable", "r2", "knn", "plain_err")
 CLAIM_MANIFOLDS: tuple[str, ...] = ("spiral", "circle")  # curves: kNN is meaningful and the claims read them
@@ -32,7 +34,7 @@ COLOURS = {"identity": "tab:blue", "relu": "tab:orange", "relu6": "tab:green", "
 
 
 @dataclass(frozen=True)
-class Cfg:
+class Config:
     """Configuration of one scale.
 
     dims: lifted widths n.  draws: random T per n.  points: per manifold.
@@ -55,7 +57,7 @@ class Cfg:
     chunk: int = 25
 
 
-def check_config(cfg: Cfg) -> None:
+def check_config(cfg: Config) -> None:
     """Raise BadInput/UnknownName for a configuration the claims cannot be judged on."""
     for name in cfg.manifolds:
         mf.manifold_points(name, 3, 0)  # raises UnknownName
@@ -82,7 +84,7 @@ def child_seed(seed: int, stream: int) -> int:
     return int(np.random.SeedSequence((seed, stream)).generate_state(1)[0])
 
 
-def draw_lifts(cfg: Cfg, seed: int) -> dict[int, torch.Tensor]:
+def draw_lifts(cfg: Config, seed: int) -> dict[int, torch.Tensor]:
     """``cfg.draws`` Gaussian T (n×2) for every width n of the config."""
     gens = {n: torch.Generator().manual_seed(child_seed(seed, n)) for n in cfg.dims}
     return {n: mf.gaussian_embeddings(cfg.draws, n, gen) for n, gen in gens.items()}
@@ -96,7 +98,7 @@ def mean_and_ci(values: torch.Tensor) -> tuple[float, float]:
 
 
 def measure_width(
-    cfg: Cfg, x: torch.Tensor, lifts: torch.Tensor, neighbours: torch.Tensor, queries: torch.Tensor
+    cfg: Config, x: torch.Tensor, lifts: torch.Tensor, neighbours: torch.Tensor, queries: torch.Tensor
 ) -> dict[str, dict[str, Any]]:
     """Per-draw measures of every activation at one width n (lifts: (D, n, 2)), in chunks of draws."""
     acts = {name: mf.activation(name, cfg.leaky_slope) for name in cfg.activations}
@@ -126,12 +128,13 @@ def measure_width(
     return results
 
 
-def run(cfg: Cfg, ctx: RunContext) -> Outcome:
+def run(cfg: Config, ctx: RunContext) -> Outcome:
     """Measure every (manifold, activation, n) over ``cfg.draws`` random lifts T (one seed)."""
     check_config(cfg)
     manifold_seed = child_seed(ctx.seed, 0)
     lifts = draw_lifts(cfg, ctx.seed)
     metrics: dict[str, float] = {}
+    items: dict[str, list[float]] = {}
     spread: dict[str, float] = {}
     curves: dict[str, Any] = {}
     regime: dict[str, Any] = {}
@@ -148,6 +151,8 @@ def run(cfg: Cfg, ctx: RunContext) -> Outcome:
                 mean, half = mean_and_ci(values)
                 curve[name]["mean"].append(mean)
                 curve[name]["ci"].append(half)
+                if name == "knn" and a == "relu":
+                    items[f"{m}.{a}.{name}.n{n}"] = values.tolist()
                 if name != "plain_err":
                     metrics[f"{m}.{a}.{name}.n{n}"] = mean
                     spread[f"{m}.{a}.{name}.n{n}"] = half
@@ -174,7 +179,7 @@ def run(cfg: Cfg, ctx: RunContext) -> Outcome:
         "linear_regime": regime,
         "panel": {"manifold_seed": manifold_seed, "T": {str(n): lifts[n][0].tolist() for n in cfg.panel_dims}},
     }
-    return Outcome(metrics=metrics, spread=spread, data=data)
+    return Outcome(metrics=metrics, items=items, spread=spread, data=data)
 
 
 def pooled_curve(outcomes: list[Outcome], manifold: str, act: str, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -184,7 +189,7 @@ def pooled_curve(outcomes: list[Outcome], manifold: str, act: str, name: str) ->
     return means.mean(0), np.sqrt((halves**2).sum(0)) / len(outcomes)
 
 
-def plot_panels(cfg: Cfg, outcome: Outcome, figures: Any) -> None:
+def plot_panels(cfg: Config, outcome: Outcome, figures: Any) -> None:
     """Fig. 1 of the paper: each manifold and its ReLU reconstructions T⁺ReLU(Tx), one draw of T."""
     import matplotlib
 
@@ -218,7 +223,7 @@ def plot_panels(cfg: Cfg, outcome: Outcome, figures: Any) -> None:
     )
 
 
-def plot_metric_curves(cfg: Cfg, outcomes: list[Outcome], manifold: str, figures: Any) -> None:
+def plot_metric_curves(cfg: Config, outcomes: list[Outcome], manifold: str, figures: Any) -> None:
     """Unrecoverable fraction (with (n+1)/2ⁿ), affine R², kNN preservation and plain error against n."""
     import matplotlib
 
@@ -270,7 +275,7 @@ def plot_metric_curves(cfg: Cfg, outcomes: list[Outcome], manifold: str, figures
     )
 
 
-def plot(cfg: Cfg, outcomes: list[Outcome], figures: Any) -> None:
+def plot(cfg: Config, outcomes: list[Outcome], figures: Any) -> None:
     """The Fig. 1 panel grid and one metric-vs-n figure per manifold."""
     plot_panels(cfg, outcomes[0], figures)
     for m in cfg.manifolds:
@@ -284,81 +289,117 @@ def keys(template: str, dims: tuple[int, ...] = (), manifolds: tuple[str, ...] =
     return tuple(template.format(m=m, n=n) for m in manifolds for n in dims)
 
 
-def every(m: Mapping[str, float], names: tuple[str, ...], test: Callable[[float], bool]) -> bool:
-    """``test`` holds for every named metric."""
-    return all(test(m[k]) for k in names)
+def pooled_items(views: Sequence[Mapping[str, Any]], names: tuple[str, ...]) -> np.ndarray:
+    """Per-draw values of the named item lists, pooled over seeds (each draw of T is one unit)."""
+    return np.concatenate([np.asarray(v[k], dtype=float) for v in views for k in names])
 
 
-def some(m: Mapping[str, float], names: tuple[str, ...], test: Callable[[float], bool]) -> bool:
-    """``test`` holds for at least one named metric."""
-    return any(test(m[k]) for k in names)
+def worst(views: Sequence[Mapping[str, Any]], names: tuple[str, ...], pick: Callable[..., float]) -> Interval:
+    """The worst value of the named metrics over seeds (a check has no sampling uncertainty)."""
+    return exact(pick(v[k] for v in views for k in names), f"{pick.__name__} over manifolds and seeds")
 
 
-LOST_SMALL = keys("{m}.relu.unrecoverable.n{n}", (2, 3))
-LOST_WIDE = keys("{m}.relu.unrecoverable.n{n}", (15, 30, 50))
+KNN_SMALL = keys("{m}.relu.knn.n{n}", (2, 3))
 KNN_WIDE = keys("{m}.relu.knn.n{n}", (15, 30, 50))
 ID_LOST = keys("{m}.identity.unrecoverable.max")
 ID_R2 = keys("{m}.identity.r2.min")
-ID_KNN = keys("{m}.identity.knn.min")
 REGIME_COUNT = keys("{m}.relu.linear_regime.count")
 REGIME_ERR = keys("{m}.relu.linear_regime.max_rel_err")
 FORMULA_GAP = keys("{m}.relu.formula_gap.max")
 
+
+def neighbours_lost_small_n(views: Sequence[Mapping[str, Any]]) -> Interval:
+    """Share of 10-NN relations destroyed by T⁺ReLU(T·) at n = 2, 3 (1 − kNN preservation), over draws of T."""
+    return bootstrap_ci(1 - pooled_items(views, KNN_SMALL))
+
+
+def neighbours_kept_wide_n(views: Sequence[Mapping[str, Any]]) -> Interval:
+    """10-NN preservation after T⁺ReLU(T·) at n = 15, 30, 50, over draws of T."""
+    return bootstrap_ci(pooled_items(views, KNN_WIDE))
+
+
+def identity_worst_r2(views: Sequence[Mapping[str, Any]]) -> Interval:
+    return worst(views, ID_R2, min)
+
+
+def all_active_worst_error(views: Sequence[Mapping[str, Any]]) -> Interval:
+    return worst(views, REGIME_ERR, max)
+
+
+def binomial_worst_gap(views: Sequence[Mapping[str, Any]]) -> Interval:
+    return worst(views, FORMULA_GAP, max)
+
+
 CLAIMS = (
     Claim(
-        "collapse-small-n",
-        "With n = 2 or 3, ReLU loses most of the manifold: points collapse onto each other (Fig. 1 caption).",
-        "on spiral and circle, mean ReLU unrecoverable fraction at n=2 and n=3: supported if all >= 0.4; "
-        "refuted if any < 0.2",
-        LOST_SMALL,
-        lambda m: judge(every(m, LOST_SMALL, lambda v: v >= 0.4), some(m, LOST_SMALL, lambda v: v < 0.2)),
+        id="collapse-small-n",
+        ledger=("c1",),
+        statement="ReLU makes low-dimensional data collapse: a feature mapped by T into a low-dimensional space, "
+        "passed through ReLU and mapped back by T⁻¹ has changed a lot; part of it is destroyed.",
+        criterion="share of each point's 10 nearest neighbours lost after T⁺ReLU(T·) at n = 2, 3 on spiral and "
+        "circle, BCa interval over draws of T (and seeds): supported if the interval lies above 0.25 (more than a "
+        "quarter of the local structure gone is 'a lot'); refuted if it lies below 0.10.",
+        effect=neighbours_lost_small_n,
+        effect_name="10-NN lost at n≤3",
+        measures=KNN_SMALL,
+        support=0.25,
+        refute=0.10,
+        trained=False,
     ),
     Claim(
-        "survives-wide-n",
-        "With n >= 15, almost nothing is lost: the map is non-convex but does not collapse (Fig. 1 caption).",
-        "on spiral and circle at n=15, 30, 50: supported if every unrecoverable fraction <= 0.01 and every "
-        "10-NN preservation >= 0.9; refuted if any unrecoverable fraction > 0.05 or any kNN preservation < 0.75",
-        LOST_WIDE + KNN_WIDE,
-        lambda m: judge(
-            every(m, LOST_WIDE, lambda v: v <= 0.01) and every(m, KNN_WIDE, lambda v: v >= 0.9),
-            some(m, LOST_WIDE, lambda v: v > 0.05) or some(m, KNN_WIDE, lambda v: v < 0.75),
-        ),
+        id="survives-wide-n",
+        ledger=("c2",),
+        statement="High-dimensional data does not collapse: some information may be lost, but most is kept.",
+        criterion="10-NN preservation after T⁺ReLU(T·) at n = 15, 30, 50 on spiral and circle, BCa interval over "
+        "draws of T: supported if the interval lies above 0.9 ('most is kept'); refuted if it lies below 0.75.",
+        effect=neighbours_kept_wide_n,
+        effect_name="10-NN kept at n≥15",
+        measures=KNN_WIDE,
+        support=0.9,
+        refute=0.75,
+        trained=False,
     ),
     Claim(
-        "linear-loses-nothing",
-        "A linear activation loses nothing: T⁺(Tx) = x for every n (the case for linear bottlenecks, §3.2).",
-        "identity activation, worst n, spiral and circle: supported if no point is unrecoverable, R² >= 1 - 1e-9 "
-        "and kNN preservation >= 0.999; refuted if any point is unrecoverable, R² < 0.99 or kNN < 0.99",
-        ID_LOST + ID_R2 + ID_KNN,
-        lambda m: judge(
-            every(m, ID_LOST, lambda v: v == 0)
-            and every(m, ID_R2, lambda v: v >= 1 - 1e-9)
-            and every(m, ID_KNN, lambda v: v >= 0.999),
-            some(m, ID_LOST, lambda v: v > 0)
-            or some(m, ID_R2, lambda v: v < 0.99)
-            or some(m, ID_KNN, lambda v: v < 0.99),
-        ),
+        id="linear-loses-nothing",
+        ledger=("c3",),
+        kind="check",
+        statement="A linear activation does not compress the feature space, so it loses nothing.",
+        criterion="algebra (T⁺T = I for a full-column-rank T): the worst R² of the affine fit back to the input "
+        "over all n and draws, identity activation, must exceed 1 − 1e-9 (no point unrecoverable either).",
+        effect=identity_worst_r2,
+        effect_name="worst R² (identity)",
+        measures=ID_LOST + ID_R2,
+        support=1 - 1e-9,
+        trained=False,
     ),
     Claim(
-        "linear-where-all-active",
-        "Where every unit stays active the ReLU layer is the linear map T, so T⁺ReLU(Tx) = x exactly there "
-        "(§3.2 first property; supplement Lemma 1).",
-        "over all n and draws, points with every pre-activation > 0, spiral and circle: supported if there are "
-        ">= 100 such points per manifold and max |y - x|/|x| <= 1e-9; refuted if >= 100 points and the max > 1e-6",
-        REGIME_COUNT + REGIME_ERR,
-        lambda m: judge(
-            every(m, REGIME_COUNT, lambda v: v >= 100) and every(m, REGIME_ERR, lambda v: v <= 1e-9),
-            every(m, REGIME_COUNT, lambda v: v >= 100) and some(m, REGIME_ERR, lambda v: v > 1e-6),
-        ),
+        id="linear-where-all-active",
+        ledger=("c4",),
+        kind="check",
+        statement="If information passes wholly through a non-linear layer, that layer acts on it as a linear one.",
+        criterion="algebra (ReLU(z) = z where z > 0): over points with every pre-activation > 0, the worst "
+        "|T⁺ReLU(Tx) − x|/|x| must be ≤ 1e-9.",
+        effect=all_active_worst_error,
+        effect_name="worst relative error where all units are active",
+        measures=REGIME_COUNT + REGIME_ERR,
+        direction="less",
+        support=1e-9,
+        trained=False,
     ),
     Claim(
-        "loss-follows-binomial",
-        "The share of unrecoverable points is the chance that fewer than 2 of n units are active, (n+1)/2ⁿ "
-        "(research notes A1, derived there).",
-        "max over n of |mean measured ReLU unrecoverable fraction - (n+1)/2ⁿ|, spiral and circle: supported if "
-        "<= 0.05 on both; refuted if > 0.10 on either",
-        FORMULA_GAP,
-        lambda m: judge(every(m, FORMULA_GAP, lambda v: v <= 0.05), some(m, FORMULA_GAP, lambda v: v > 0.10)),
+        id="loss-follows-binomial",
+        ledger=("c1",),
+        kind="check",
+        statement="The share of unrecoverable points is the chance that fewer than 2 of n units are active, "
+        "(n+1)/2ⁿ (research notes A1): the closed form behind c1, which cannot fail.",
+        criterion="max over n of |measured ReLU unrecoverable fraction − (n+1)/2ⁿ| on spiral and circle must be "
+        "≤ 0.05 (sampling error over the draws of T).",
+        effect=binomial_worst_gap,
+        effect_name="worst gap to (n+1)/2ⁿ",
+        measures=FORMULA_GAP,
+        direction="less",
+        support=0.05,
+        trained=False,
     ),
 )
 
@@ -374,11 +415,11 @@ STUDY = Study(
     ),
     claims=CLAIMS,
     scales={
-        "smoke": Cfg(draws=10, points=200, knn_queries=50, chunk=10, manifolds=("spiral", "circle")),
-        "quick": Cfg(),
-        "full": Cfg(draws=2000, points=2000, knn_queries=250, chunk=25),
+        "smoke": Config(draws=10, points=200, knn_queries=50, chunk=10, manifolds=("spiral", "circle")),
+        "quick": Config(),
+        "full": Config(draws=2000, points=2000, knn_queries=250, chunk=25),
     },
     run=run,
     plot=plot,
-    seeds={"smoke": 1, "quick": 1, "full": 3},
+    seeds={"smoke": 1, "quick": 3, "full": 3},
 )

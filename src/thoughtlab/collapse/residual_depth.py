@@ -31,84 +31,37 @@ from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import dataclass
 from typing import Any, Mapping
 
 import torch
 import torch.nn.functional as F
 
 from thoughtlab.collapse import THOUGHT
+from thoughtlab.collapse.residual_depth_config import (
+    ARCHS,
+    CURVE_POINTS,
+    KINDS,
+    LOSS_THRESHOLD,
+    SCALES,
+    ArchConfig,
+    Config,
+    check_config,
+    run_specs,
+    spec_key,
+)
+from thoughtlab.collapse.residual_depth_figures import draw_figures
 from thoughtlab.data import load_dataset
-from thoughtlab.errors import BadInput
 from thoughtlab.nets.plain_residual import make_net
 from thoughtlab.probe import Probe
-from thoughtlab.study import Claim, Outcome, RunContext, Study, judge
+from thoughtlab.study import Claim, FigureSink, Outcome, RunContext, Study, judge
 from thoughtlab.train import accuracy, fit
 
-ARCHS: tuple[str, ...] = ("mlp", "cnn")
-KINDS: tuple[str, ...] = ("plain", "residual")
-LOSS_THRESHOLD = 1.0
 SMOOTH_STEPS = 10
 EARLY_SHARE = 0.1
 TAIL_SHARE = 0.1
-CURVE_POINTS = 200
 
 
-@dataclass(frozen=True)
-class ArchCfg:
-    """One architecture's grid: depths, width, step budget, batch, input side (avg-pooled from 28)."""
-
-    depths: tuple[int, ...]
-    width: int
-    steps: int
-    batch_size: int
-    image_size: int
-
-
-@dataclass(frozen=True)
-class Cfg:
-    """Configuration of one scale.
-
-    widths / width_depth: the MLP width sweep (MLP steps and batch).  deep_from:
-    the depths the convergence claim reads.  Same SGD (lr, momentum) for every net.
-    train_size: first N training images (None: all 4,000).  eval_size: the
-    probe's fixed evaluation batch.  probe_every: steps between probes.
-    """
-
-    mlp: ArchCfg
-    cnn: ArchCfg
-    widths: tuple[int, ...]
-    width_depth: int
-    deep_from: int
-    lr: float = 0.01
-    momentum: float = 0.9
-    train_size: int | None = None
-    eval_size: int = 512
-    probe_every: int = 25
-
-
-def check_config(cfg: Cfg) -> None:
-    """BadInput for a grid the claims cannot be judged on."""
-    for arch in ARCHS:
-        depths = getattr(cfg, arch).depths
-        if len(depths) < 2 or max(depths) < cfg.deep_from:
-            raise BadInput(f"{arch}.depths={depths}: need >= 2 depths and one >= deep_from={cfg.deep_from}; extend the grid")
-    if len(cfg.widths) < 2:
-        raise BadInput(f"widths={cfg.widths}: the width sweep needs >= 2 widths")
-
-
-def run_specs(cfg: Cfg) -> list[tuple[str, int, int, str]]:
-    """Every (arch, depth, width, kind) to train, depth grids first, without repeats."""
-    specs = [(a, d, getattr(cfg, a).width, k) for a in ARCHS for d in getattr(cfg, a).depths for k in KINDS]
-    specs += [("mlp", cfg.width_depth, w, k) for w in cfg.widths for k in KINDS]
-    return list(dict.fromkeys(specs))
-
-
-def spec_key(arch: str, depth: int, width: int, kind: str) -> str:
-    return f"{arch}.d{depth}.w{width}.{kind}"
-
-
-def prepare(arch_cfg: ArchCfg, cfg: Cfg, seed: int, device: torch.device) -> dict[str, torch.Tensor]:
+def prepare(arch_cfg: ArchConfig, cfg: Config, seed: int, device: torch.device) -> dict[str, torch.Tensor]:
     """mnist5k average-pooled to image_size, standardized with training statistics; fixed eval batch."""
     split = load_dataset("mnist5k")
     n = cfg.train_size or len(split.x_train)
@@ -127,7 +80,7 @@ def prepare(arch_cfg: ArchCfg, cfg: Cfg, seed: int, device: torch.device) -> dic
     }
 
 
-def train_one(spec: tuple[str, int, int, str], arch_cfg: ArchCfg, cfg: Cfg, data: dict, ctx: RunContext) -> dict[str, Any]:
+def train_one(spec: tuple[str, int, int, str], arch_cfg: ArchConfig, cfg: Config, data: dict, ctx: RunContext) -> dict[str, Any]:
     """Train one net; per-step block gradient norms, periodic dead fractions, final measurements."""
     arch, depth, width, kind = spec
     net = make_net(arch, depth, width, kind == "residual", tuple(data["x"].shape[1:]), data["classes"], seed=ctx.seed)
@@ -203,7 +156,7 @@ def thin(values: list[float]) -> list[float]:
     return [round(v, 5) for v in values[::stride]]
 
 
-def summary_metrics(cfg: Cfg, runs: Mapping[str, dict]) -> dict[str, float]:
+def summary_metrics(cfg: Config, runs: Mapping[str, dict]) -> dict[str, float]:
     """The scale-independent numbers the claims read (see each Claim's criterion)."""
     def m(arch: str, depth: int, width: int, kind: str, name: str) -> float:
         return runs[spec_key(arch, depth, width, kind)]["metrics"][name]
@@ -227,7 +180,7 @@ def summary_metrics(cfg: Cfg, runs: Mapping[str, dict]) -> dict[str, float]:
     return out
 
 
-def run(cfg: Cfg, ctx: RunContext) -> Outcome:
+def run(cfg: Config, ctx: RunContext) -> Outcome:
     """Train every net of the grid for seed ``ctx.seed``; per-run and summary metrics."""
     check_config(cfg)
     data = {arch: prepare(getattr(cfg, arch), cfg, ctx.seed, ctx.device) for arch in ARCHS}
@@ -328,21 +281,10 @@ CLAIMS = (
 # ---------------------------------------------------------------- figures
 
 
-def plot(cfg: Cfg, outcomes: list[Outcome], figures) -> None:
+def plot(cfg: Config, outcomes: list[Outcome], figures: FigureSink) -> None:
     """Loss curves, dead-unit heat-maps, metrics vs depth, gradient per layer, width sweep."""
-    from thoughtlab.collapse.residual_depth_figures import draw_figures
-
     draw_figures(cfg, outcomes, figures)
 
-
-SCALES = {
-    "smoke": Cfg(mlp=ArchCfg((2, 4), 16, 30, 32, 14), cnn=ArchCfg((2, 4), 4, 20, 16, 7), widths=(8, 16),
-                 width_depth=4, deep_from=4, train_size=256, eval_size=64, probe_every=10),
-    "quick": Cfg(mlp=ArchCfg((4, 8, 16, 32), 64, 400, 64, 28), cnn=ArchCfg((4, 8, 16, 32), 16, 250, 32, 7),
-                 widths=(16, 64, 256), width_depth=16, deep_from=16),
-    "full": Cfg(mlp=ArchCfg((4, 8, 16, 32, 64), 64, 3000, 128, 28), cnn=ArchCfg((4, 8, 16, 32, 64), 32, 2000, 128, 14),
-                widths=(16, 64, 256, 1024), width_depth=32, deep_from=16, probe_every=100),
-}
 
 STUDY = Study(
     id="residual-depth",

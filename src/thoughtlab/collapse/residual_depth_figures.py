@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from thoughtlab.collapse.residual_depth import ARCHS, CURVE_POINTS, KINDS, LOSS_THRESHOLD, Cfg, spec_key
+from thoughtlab.collapse.residual_depth_config import ARCHS, CURVE_POINTS, KINDS, LOSS_THRESHOLD, Config, spec_key
 from thoughtlab.study import Outcome
 
 
@@ -39,7 +39,7 @@ def _edges(centres: list[int]) -> Any:
     return np.concatenate([[c[0] - gaps[0] / 2], c[:-1] + gaps / 2, [c[-1] + gaps[-1] / 2]])
 
 
-def draw_figures(cfg: Cfg, outcomes: list[Outcome], figures) -> None:
+def draw_figures(cfg: Config, outcomes: list[Outcome], figures) -> None:
     """Loss curves, dead-unit heat-maps, metrics vs depth, gradient per layer, width sweep."""
     import matplotlib
 
@@ -50,7 +50,7 @@ def draw_figures(cfg: Cfg, outcomes: list[Outcome], figures) -> None:
         draw(cfg, outcomes, figures, plt)
 
 
-def _loss_curves(cfg: Cfg, outcomes: list[Outcome], figures, plt) -> None:
+def _loss_curves(cfg: Config, outcomes: list[Outcome], figures, plt) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
     for ax, arch in zip(axes, ARCHS):
         a = getattr(cfg, arch)
@@ -66,7 +66,7 @@ def _loss_curves(cfg: Cfg, outcomes: list[Outcome], figures, plt) -> None:
                  f"threshold {LOSS_THRESHOLD} nats for steps-to-threshold. Seed mean.")
 
 
-def _dead_heatmap(cfg: Cfg, outcomes: list[Outcome], figures, plt) -> None:
+def _dead_heatmap(cfg: Config, outcomes: list[Outcome], figures, plt) -> None:
     fig, axes = plt.subplots(2, 2, figsize=(11, 7), squeeze=False, layout="constrained")
     for row, arch in enumerate(ARCHS):
         a = getattr(cfg, arch)
@@ -81,7 +81,7 @@ def _dead_heatmap(cfg: Cfg, outcomes: list[Outcome], figures, plt) -> None:
                  f"through training, deepest nets; dead = off for all {cfg.eval_size} images of a fixed batch.")
 
 
-def _vs_depth(cfg: Cfg, outcomes: list[Outcome], figures, plt) -> None:
+def _vs_depth(cfg: Config, outcomes: list[Outcome], figures, plt) -> None:
     fig, axes = plt.subplots(2, 4, figsize=(15, 7), squeeze=False, layout="constrained")
     for row, arch in enumerate(ARCHS):
         a = getattr(cfg, arch)
@@ -93,7 +93,7 @@ def _vs_depth(cfg: Cfg, outcomes: list[Outcome], figures, plt) -> None:
                  "first/last block gradient ratio vs depth (0 = no attenuation). Seed mean ± std.")
 
 
-def _layer_gradients(cfg: Cfg, outcomes: list[Outcome], figures, plt) -> None:
+def _layer_gradients(cfg: Config, outcomes: list[Outcome], figures, plt) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
     for ax, arch in zip(axes, ARCHS):
         a = getattr(cfg, arch)
@@ -105,7 +105,7 @@ def _layer_gradients(cfg: Cfg, outcomes: list[Outcome], figures, plt) -> None:
     figures.save("layer_gradients", fig, "Gradient norm of each block weight at the first step, deepest nets.")
 
 
-def _width_sweep(cfg: Cfg, outcomes: list[Outcome], figures, plt) -> None:
+def _width_sweep(cfg: Config, outcomes: list[Outcome], figures, plt) -> None:
     fig, axes = plt.subplots(1, 3, figsize=(14, 4), layout="constrained")
     for ax, name in zip(axes, ("dead_mean", "grad_ratio_log10", "final_loss")):
         key_of = lambda w, k: spec_key("mlp", cfg.width_depth, w, k)  # noqa: E731

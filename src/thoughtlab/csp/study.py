@@ -46,7 +46,7 @@ SUBSETS = ("Reasonable", "All")
 
 
 @dataclass(frozen=True)
-class Cfg:
+class Config:
     """The benchmark (image size, split sizes, data seed) and the shared training recipe.
 
     ``train`` is a :class:`~thoughtlab.csp.training.TrainConfig` preset; the anchor baseline uses it
@@ -70,7 +70,7 @@ def anchor_detector(csp_detector: dict[str, Any], design: Any) -> dict[str, Any]
             "anchors": design.to_config()}
 
 
-def make_benchmark(cfg: Cfg, root: Path) -> dict[str, Path]:
+def make_benchmark(cfg: Config, root: Path) -> dict[str, Path]:
     """Write the default splits and the shifted test split (skipped when already written)."""
     folders = {"default": root / "default", "shifted": root / "shifted"}
     common = {"seed": cfg.data_seed, "width": cfg.width, "height": cfg.height}
@@ -135,7 +135,7 @@ def curves(evaluation: Evaluation) -> dict[str, Any]:
             "reference_fppi": r.reference_fppi.tolist(), "miss_rate_at_references": r.miss_rate_at_references.tolist()}
 
 
-def run(cfg: Cfg, ctx: RunContext) -> Outcome:
+def run(cfg: Config, ctx: RunContext) -> Outcome:
     folders = make_benchmark(cfg, Path(ctx.run_dir) / "data")
     design = design_for_dataset(ImageSet.from_split(folders["default"], "train", cfg.train.min_height),
                                 cfg.n_anchor_heights)
@@ -197,7 +197,7 @@ def plot_training(outcomes: list[Outcome], figures: Any) -> None:
                  "training; the best point is the model tested.")
 
 
-def plot(cfg: Cfg, outcomes: list[Outcome], figures: Any) -> None:
+def plot(cfg: Config, outcomes: list[Outcome], figures: Any) -> None:
     plot_curves(outcomes, figures)
     plot_training(outcomes, figures)
 
@@ -229,12 +229,12 @@ CLAIMS = (
           lambda m: judge(m["degradation_gap"] >= GAP, m["degradation_gap"] <= -GAP)),
 )
 
-SMOKE = Cfg(train=training.PRESETS["smoke"], width=192, height=160,
-            sizes={"train": 6, "val": 3, "test": 4}, shifted_test=4, parallel=1)
-QUICK = Cfg(train=training.PRESETS["quick"])
-FULL = Cfg(train=replace(training.PRESETS["quick"], steps=6000, crop=(384, 320), val_max_images=None,
-                         detector={**training.PRESETS["quick"].detector, "backbone": "resnet50", "width": 1.0}),
-           width=640, height=480, sizes={"train": 2000, "val": 200, "test": 500}, shifted_test=500)
+SMOKE = Config(train=training.PRESETS["smoke"], width=192, height=160,
+               sizes={"train": 6, "val": 3, "test": 4}, shifted_test=4, parallel=1)
+QUICK = Config(train=training.PRESETS["quick"])
+FULL = Config(train=replace(training.PRESETS["quick"], steps=6000, crop=(384, 320), val_max_images=None,
+                            detector={**training.PRESETS["quick"].detector, "backbone": "resnet50", "width": 1.0}),
+              width=640, height=480, sizes={"train": 2000, "val": 200, "test": 500}, shifted_test=500)
 
 STUDY = Study(
     id="csp-synthetic",

@@ -49,7 +49,7 @@ QUICK_GAN = gan.GanConfig()
 
 
 @dataclass(frozen=True)
-class Cfg:
+class Config:
     """One scale.  reference_size / samples: real reference set and samples per generator.
     kid_subsets: KID subset pairs.  gs_iterations: landmark draws per set for the Geometry Score.
     msssim_batches: batches of 64 for MS-SSIM diversity.  gan_samples: samples per snapshot for FID.
@@ -81,7 +81,7 @@ class Reference:
     extractor: DigitCNNExtractor = field(repr=False)
 
 
-def make_reference(pools: df.Pools, cfg: Cfg, seed: int) -> Reference:
+def make_reference(pools: df.Pools, cfg: Config, seed: int) -> Reference:
     extractor = DigitCNNExtractor()
     features = extractor.features(pools.reference)
     msssim = compute_msssim_diversity(df.to_uint8(pools.reference), protocol="all_pairs",
@@ -90,7 +90,7 @@ def make_reference(pools: df.Pools, cfg: Cfg, seed: int) -> Reference:
     return Reference(features, float(msssim), rlts, extractor)
 
 
-def measure(images: np.ndarray, ref: Reference, cfg: Cfg, seed: int) -> tuple[dict[str, float], dict[str, float]]:
+def measure(images: np.ndarray, ref: Reference, cfg: Config, seed: int) -> tuple[dict[str, float], dict[str, float]]:
     """Every metric of ``METRICS`` for one sample set against the reference; (values, std where defined)."""
     features, logits = ref.extractor.extract(images)
     result = evaluate(ref.features, features, metrics=["fid", "kid", "pr", "dc", "is"], seed=seed,
@@ -117,7 +117,7 @@ def spearman(x: list[float], y: list[float]) -> float:
     return float(spearmanr(x, y).statistic)
 
 
-def defect_table(pools: df.Pools, ref: Reference, cfg: Cfg, ctx: RunContext
+def defect_table(pools: df.Pools, ref: Reference, cfg: Config, ctx: RunContext
                  ) -> tuple[dict[str, float], dict[str, float], dict[str, Any]]:
     """Part A: metrics of every controlled generator, raw and relative to the ideal generator."""
     metrics: dict[str, float] = {"msssim.real": ref.msssim}
@@ -142,7 +142,7 @@ def defect_table(pools: df.Pools, ref: Reference, cfg: Cfg, ctx: RunContext
     return metrics, spread, {"table": table, "relative": rel, "examples": examples, "sweep": sweep}
 
 
-def severity_sweep(pools: df.Pools, ref: Reference, cfg: Cfg, ctx: RunContext, table: dict[str, dict[str, float]],
+def severity_sweep(pools: df.Pools, ref: Reference, cfg: Config, ctx: RunContext, table: dict[str, dict[str, float]],
                    ideal_std: dict[str, float]) -> tuple[dict[str, float], dict[str, Any]]:
     """Blur and noise at the extra strengths of ``cfg.sweep``: ratios to ideal, with the main strength."""
     curves: dict[str, Any] = {}
@@ -166,7 +166,7 @@ def severity_sweep(pools: df.Pools, ref: Reference, cfg: Cfg, ctx: RunContext, t
     return metrics, curves
 
 
-def skill_study(pools: df.Pools, ref: Reference, cfg: Cfg, ctx: RunContext) -> tuple[dict[str, float], dict[str, Any]]:
+def skill_study(pools: df.Pools, ref: Reference, cfg: Config, ctx: RunContext) -> tuple[dict[str, float], dict[str, Any]]:
     """Part B: train the GAN, FID per snapshot, a tournament between all G and D snapshots."""
     paths = gan.train_gan(pools.reference, cfg.gan, ctx.seed, ctx.run_dir,
                           on_step=lambda s, dl, gl: ctx.log(s, d_loss=dl, g_loss=gl) if s % 50 == 0 else None)
@@ -192,7 +192,7 @@ def skill_study(pools: df.Pools, ref: Reference, cfg: Cfg, ctx: RunContext) -> t
     return metrics, data
 
 
-def run(cfg: Cfg, ctx: RunContext) -> Outcome:
+def run(cfg: Config, ctx: RunContext) -> Outcome:
     """Both parts for one seed (the seed picks the reference split, the defects' draws and the GAN)."""
     pools = df.make_pools(cfg.reference_size, ctx.seed)
     ref = make_reference(pools, cfg, ctx.seed)
@@ -296,7 +296,7 @@ def plot_severity(outcomes: list[Outcome], figures: Any) -> None:
                                   "strengths, fixed beforehand.")
 
 
-def plot(cfg: Cfg, outcomes: list[Outcome], figures: Any) -> None:
+def plot(cfg: Config, outcomes: list[Outcome], figures: Any) -> None:
     plot_heatmap(outcomes, figures)
     plot_severity(outcomes, figures)
     plot_skill_vs_fid(outcomes, figures)
@@ -367,12 +367,12 @@ CLAIMS = (
           ("skill.rho_neg_fid",), lambda m: judge(m["skill.rho_neg_fid"] >= 0.7, m["skill.rho_neg_fid"] <= 0.3)),
 )
 
-SMOKE = Cfg(reference_size=200, samples=200, kid_subsets=20, gs_iterations=2, msssim_batches=1,
-            gan=gan.GanConfig(steps=20, snapshots=(0, 10, 20)), gan_samples=200, samples_per_match=32,
-            rounds=2, examples=4, sweep=(("blur", 0.5),))
+SMOKE = Config(reference_size=200, samples=200, kid_subsets=20, gs_iterations=2, msssim_batches=1,
+               gan=gan.GanConfig(steps=20, snapshots=(0, 10, 20)), gan_samples=200, samples_per_match=32,
+               rounds=2, examples=4, sweep=(("blur", 0.5),))
 
-FULL = Cfg(reference_size=1500, samples=1500, gs_iterations=100, gan_samples=1500, samples_per_match=128, rounds=5,
-           gan=gan.GanConfig(steps=3000, snapshots=(0, 100, 250, 500, 1000, 2000, 3000)))
+FULL = Config(reference_size=1500, samples=1500, gs_iterations=100, gan_samples=1500, samples_per_match=128, rounds=5,
+              gan=gan.GanConfig(steps=3000, snapshots=(0, 100, 250, 500, 1000, 2000, 3000)))
 
 STUDY = Study(
     id="gan-evaluation",
@@ -384,7 +384,7 @@ STUDY = Study(
             "GAN is trained and its generator/discriminator snapshots play a Glicko-2 skill-rating tournament, "
             "compared with training step and FID (Odena 2019, Problem 5).",
     claims=CLAIMS,
-    scales={"smoke": SMOKE, "quick": Cfg(), "full": FULL},
+    scales={"smoke": SMOKE, "quick": Config(), "full": FULL},
     run=run,
     plot=plot,
     seeds={"smoke": 1, "quick": 1, "full": 3},

@@ -15,6 +15,7 @@ from typing import Any
 import jinja2
 
 from thoughtlab.fileio import atomic_write_bytes, atomic_write_json
+from thoughtlab.ledger import ledger
 from thoughtlab.runs import CONFIG_NAME, RESULT_NAME, read_json
 
 VERDICT_ORDER = ("supported", "refuted", "inconclusive")
@@ -36,6 +37,20 @@ def format_metric(entry: dict[str, Any]) -> str:
     return text
 
 
+def format_interval(effect: dict[str, Any]) -> str:
+    """``estimate [low, high]`` of a claim's effect (∞ where the interval is unbounded)."""
+    def end(x: float | None, inf: str) -> str:
+        return inf if x is None else format_number(x)
+
+    return f"{format_number(effect['estimate'])} [{end(effect['low'], '−∞')}, {end(effect['high'], '∞')}]"
+
+
+def format_claim_line(claim: dict[str, Any]) -> str:
+    """One line for the terminal: verdict, ledger ids, effect with its interval, statement."""
+    ids = ",".join(claim["ledger"])
+    return f"{claim['verdict']:<13} {ids:<8} {claim['effect_name']} = {format_interval(claim['effect'])}  — {claim['statement']}"
+
+
 def study_section(run_dir: Path) -> dict[str, Any]:
     """One study's part of the report, read from its run folder."""
     result = read_json(run_dir / RESULT_NAME)
@@ -43,6 +58,8 @@ def study_section(run_dir: Path) -> dict[str, Any]:
     metrics = result["metrics"]
     for claim in result["claims"]:
         claim["values"] = {m: format_metric(metrics[m]) for m in claim["measures"] if m in metrics}
+        claim["interval"] = format_interval(claim["effect"])
+        claim["curve_text"] = ", ".join(f"{p['fraction']:g}: {format_interval(p)}" for p in claim["curve"])
     figures = []
     for figure in result["figures"]:
         png = (run_dir / figure["file"]).read_bytes()
@@ -52,16 +69,29 @@ def study_section(run_dir: Path) -> dict[str, Any]:
         "config": config,
         "run_dir": str(run_dir),
         "figures": figures,
+        "empirical": [c for c in result["claims"] if c["kind"] == "empirical"],
+        "checks": [c for c in result["claims"] if c["kind"] == "check"],
         "metric_rows": [(name, format_metric(entry)) for name, entry in metrics.items()],
     }
 
 
 def verdict_counts(sections: list[dict[str, Any]]) -> dict[str, int]:
+    """Verdicts of the empirical claims (checks are shown, never counted)."""
     counts = dict.fromkeys(VERDICT_ORDER, 0)
     for section in sections:
-        for claim in section["result"]["claims"]:
+        for claim in section["empirical"]:
             counts[claim["verdict"]] += 1
     return counts
+
+
+def ledger_rows(sections: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """All ledger claims in order, each with the study claims that test it (none: "not yet tested")."""
+    tests: dict[str, list[dict[str, Any]]] = {}
+    for section in sections:
+        for claim in section["result"]["claims"]:
+            for cid in claim["ledger"]:
+                tests.setdefault(cid, []).append(claim | {"study": section["result"]["study"]})
+    return [{"id": c.id, "thought": c.thought, "sentence": c.sentence, "tests": tests.get(c.id, [])} for c in ledger()]
 
 
 def build_report(run_dirs: list[Path], out_dir: Path, scale: str) -> Path:
@@ -71,8 +101,9 @@ def build_report(run_dirs: list[Path], out_dir: Path, scale: str) -> Path:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("thoughtlab", "report"), autoescape=True, undefined=jinja2.StrictUndefined
     )
+    ledger_table = ledger_rows(sections)
     html = env.get_template("report.html.j2").render(
-        sections=sections, counts=verdict_counts(sections), scale=scale, generated=generated
+        sections=sections, counts=verdict_counts(sections), scale=scale, generated=generated, ledger=ledger_table
     )
     out_dir = Path(out_dir)
     atomic_write_bytes(out_dir / "report.html", html.encode())
@@ -82,6 +113,9 @@ def build_report(run_dirs: list[Path], out_dir: Path, scale: str) -> Path:
             "generated": generated,
             "scale": scale,
             "verdict_counts": verdict_counts(sections),
+            "ledger": [{"id": r["id"], "tests": [{"study": c["study"], "claim": c["id"], "kind": c["kind"],
+                                                  "verdict": c["verdict"], "effect": c["effect"]} for c in r["tests"]]}
+                       for r in ledger_table],
             "studies": [
                 {
                     "run_dir": s["run_dir"],
