@@ -20,7 +20,6 @@ import json
 import os
 import secrets
 import sqlite3
-import sys
 import tempfile
 import time
 from contextlib import closing
@@ -29,10 +28,11 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import torch
-from tqdm import tqdm
 
 from thoughtlab.errors import UserError
 from thoughtlab.fileio import atomic_write_bytes
+from thoughtlab.train.progress import progress_bar
+from thoughtlab.train.scalars import append_jsonl
 
 INDEX_NAME = "index.sqlite"
 RESULT_NAME = "result.json"
@@ -64,11 +64,6 @@ def new_run_id(scale: str, seed: int) -> str:
     return f"{time.strftime('%Y%m%d-%H%M%S')}-{scale}-s{seed}-{secrets.token_hex(2)}"
 
 
-def show_progress() -> bool:
-    """Progress bars only on an interactive terminal."""
-    return sys.stderr.isatty()
-
-
 class LocalContext:
     """The :class:`thoughtlab.study.RunContext` of one seed of one run."""
 
@@ -83,14 +78,12 @@ class LocalContext:
         self.metrics_path = Path(metrics_path) if metrics_path is not None else self.run_dir / "metrics.jsonl"
 
     def log(self, step: int | None = None, **scalars: float) -> None:
-        """Append one line ``{"seed", "step", "time", **scalars}`` to metrics.jsonl."""
+        """Append one line ``{"seed", "step", "time", **scalars}`` to metrics.jsonl (non-finite values as null)."""
         record = {"seed": self.seed, "step": step, "time": round(time.time(), 3)}
-        record.update({k: float(v) for k, v in scalars.items()})
-        with open(self.metrics_path, "a") as handle:
-            handle.write(json.dumps(record) + "\n")
+        append_jsonl(self.metrics_path, {**record, **{k: float(v) for k, v in scalars.items()}})
 
     def progress(self, iterable: Iterable[Any], desc: str = "", total: int | None = None) -> Iterable[Any]:
-        return tqdm(iterable, desc=desc, total=total, disable=not show_progress(), leave=False)
+        return progress_bar(iterable, desc=desc, total=total, leave=False)
 
 
 class FigureDir:

@@ -44,7 +44,6 @@ cross-row coupling such as batch norm in training mode) and be differentiable in
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -54,6 +53,7 @@ from tqdm.auto import tqdm
 
 from thoughtlab.errors import BadInput
 from thoughtlab.metrics.checks import positive_int
+from thoughtlab.train.progress import show_progress
 
 Decoder = Callable[[torch.Tensor], torch.Tensor]
 
@@ -217,10 +217,6 @@ def _summary(per_example: torch.Tensor) -> dict[str, Any]:
             "stderr": std / math.sqrt(len(values))}
 
 
-def _progress_default(progress: bool | None) -> bool:
-    return sys.stderr.isatty() if progress is None else bool(progress)
-
-
 def _check_decoder(decoder: Any) -> None:
     if not callable(decoder):
         raise BadInput(f"decoder must be callable (latents (B, d) -> means), got {type(decoder).__name__}")
@@ -255,7 +251,7 @@ def ais_log_likelihood(decoder: Decoder, x: Any, *, latent_dim: int, obs_varianc
                        settings["initial_step_size"], settings["target_acceptance"], share_step_size, generator)
     z0 = torch.randn((n * k, d), generator=generator, device=data.device, dtype=data.dtype)
     betas = sigmoid_schedule(settings["steps"]).tolist()
-    log_w, diagnostics = sampler.anneal(z0, betas, "AIS", _progress_default(progress))
+    log_w, diagnostics = sampler.anneal(z0, betas, "AIS", show_progress(progress))
     estimate = _log_mean_exp(log_w, n)
     diagnostics["log_weight_std_over_chains"] = float(log_w.view(n, k).std(dim=1).mean()) if k > 1 else 0.0
     protocol = {**_protocol(settings, n, data[0].numel(), seed, share_step_size), "bound": "stochastic lower"}
@@ -305,7 +301,7 @@ def bdmc(decoder: Decoder, latent_dim: int, n: int, *, obs_variance: float, step
     sampler = _Sampler(_Target(decoder, x, k, settings["obs_variance"]), settings["leapfrog"],
                        settings["initial_step_size"], settings["target_acceptance"], share_step_size, generator)
     betas = sigmoid_schedule(settings["steps"]).tolist()
-    show = _progress_default(progress)
+    show = show_progress(progress)
     z_prior = torch.randn((n * k, d), generator=generator, device=x.device, dtype=dtype)
     forward_log_w, forward_diag = sampler.anneal(z_prior, betas, "BDMC forward", show)
     reverse_log_w, reverse_diag = sampler.anneal(z.repeat_interleave(k, dim=0), betas[::-1], "BDMC reverse", show)

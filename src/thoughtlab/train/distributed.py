@@ -14,6 +14,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from thoughtlab.train.seed import pick_device
+
 
 def launched_by_torchrun() -> bool:
     """Whether the environment describes more than one process (``WORLD_SIZE`` > 1)."""
@@ -35,6 +37,21 @@ def init(backend: str | None = None) -> bool:
         torch.cuda.set_device(local_rank())
     dist.init_process_group(backend=backend)
     return True
+
+
+def setup(choice: str | torch.device = "cpu") -> torch.device:
+    """The training device for ``choice`` (:func:`~thoughtlab.train.seed.pick_device`); under torchrun, joins
+    the process group first (nccl for CUDA, gloo for CPU) and uses ``cuda:LOCAL_RANK`` for CUDA."""
+    chosen = pick_device(choice)
+    init("nccl" if chosen.type == "cuda" else "gloo")
+    if is_distributed() and chosen.type == "cuda":
+        return torch.device("cuda", local_rank())
+    return chosen
+
+
+def local_slice(global_batch: int) -> slice:
+    """This process's equal share ``[r·B/W, (r+1)·B/W)`` of a global batch of ``B`` (``W`` must divide ``B``)."""
+    return slice(rank() * global_batch // world_size(), (rank() + 1) * global_batch // world_size())
 
 
 def is_distributed() -> bool:

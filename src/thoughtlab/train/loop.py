@@ -1,26 +1,21 @@
-"""``fit``: a seeded, resumable, DDP-aware training loop for (x, y) tensors; and ``accuracy``."""
+"""``fit``: a classifier recipe on :mod:`thoughtlab.train.core` for (x, y) tensors; and ``accuracy``."""
 
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm import tqdm
 
 from thoughtlab.errors import BadInput, UnknownName, UserError
 from thoughtlab.train import distributed
-from thoughtlab.train.checkpoint import load_checkpoint, save_checkpoint
+from thoughtlab.train.core import BatchOrder, TrainState, log_scalars, train
 from thoughtlab.train.ema import EMA
-from thoughtlab.train.seed import pick_device
 
 OPTIMIZERS: tuple[str, ...] = ("adam", "adamw", "sgd")
-CHECKPOINT_FORMAT = "thoughtlab.fit/1"
 
 
 @dataclass
@@ -39,36 +34,6 @@ class FitResult:
     losses: list[float]
     ema: EMA | None = None
     start_step: int = 0
-
-
-class BatchOrder:
-    """Seeded per-epoch permutations of ``range(n)`` cut into global batches (the short tail is dropped).
-
-    One ``torch.Generator(seed)`` draws a fresh permutation at the start of
-    each epoch, so the order depends only on ``seed``, never on global RNG state.
-    """
-
-    def __init__(self, n: int, batch_size: int, seed: int):
-        self.n, self.batch_size = n, batch_size
-        self.per_epoch = n // batch_size
-        self.generator = torch.Generator().manual_seed(seed)
-        self.epoch = -1
-        self.perm = torch.empty(0, dtype=torch.long)
-
-    def indices(self, step: int) -> torch.Tensor:
-        """Indices of the global batch of ``step`` (steps must come in order)."""
-        epoch, position = divmod(step, self.per_epoch)
-        while self.epoch < epoch:
-            self.perm = torch.randperm(self.n, generator=self.generator)
-            self.epoch += 1
-        return self.perm[position * self.batch_size : (position + 1) * self.batch_size]
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"generator": self.generator.get_state(), "epoch": self.epoch, "perm": self.perm}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.generator.set_state(state["generator"])
-        self.epoch, self.perm = int(state["epoch"]), state["perm"]
 
 
 def make_optimizer(
@@ -98,18 +63,37 @@ def _check_sizes(x: torch.Tensor, y: torch.Tensor, steps: int, batch_size: int, 
         )
 
 
-def _training_device(device: str | torch.device) -> torch.device:
-    """``pick_device(device)``; under torchrun, joins the process group and uses ``cuda:LOCAL_RANK`` for CUDA."""
-    chosen = pick_device(device)
-    distributed.init("nccl" if chosen.type == "cuda" else "gloo")
-    if distributed.is_distributed() and chosen.type == "cuda":
-        return torch.device("cuda", distributed.local_rank())
-    return chosen
+class _Classifier:
+    """The recipe of :func:`fit`: one minibatch of ``(x, y)``, one optimiser step, the EMA after it."""
 
+    def __init__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, order: BatchOrder, device: torch.device,
+                 loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                 on_step: Callable[[int, nn.Module, float], None] | None):
+        self.model, self.net = model, distributed.wrap(model)
+        self.x, self.y, self.order, self.device = x, y, order, device
+        self.local = distributed.local_slice(order.batch_size)
+        self.loss_fn, self.on_step = loss_fn, on_step
+        self.first_step: int | None = None
 
-def _emit(logger: Any, step: int, **scalars: float) -> None:
-    """Log to a :class:`ScalarLogger` (or anything with ``.log``) or a plain callable such as ``ctx.log``."""
-    (logger.log if hasattr(logger, "log") else logger)(step=step, **scalars)
+    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        idx = self.order.indices(step)[self.local].to(self.x.device)
+        return self.x[idx].to(self.device, non_blocking=True), self.y[idx].to(self.device, non_blocking=True)
+
+    def step(self, state: TrainState, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, float]:
+        if self.first_step is None:
+            self.first_step = state.step
+        opt = state.optimizers["model"]
+        opt.zero_grad(set_to_none=True)
+        loss = self.loss_fn(self.net(batch[0]), batch[1])
+        loss.backward()
+        value = distributed.all_reduce_mean(loss.item())
+        state.records["losses"].append(value)
+        if self.on_step is not None:
+            self.on_step(state.step, self.model, value)
+        opt.step()
+        for ema in state.emas.values():
+            ema.update(self.model)
+        return {"loss": value}
 
 
 def fit(
@@ -158,85 +142,25 @@ def fit(
     checkpoints and logs.  BatchNorm statistics and dropout masks stay per-process
     under DDP, so only deterministic, batch-independent models match one process exactly.
     """
-    dev = _training_device(device)
-    world, rank = distributed.world_size(), distributed.rank()
-    _check_sizes(x, y, steps, batch_size, world)
+    dev = distributed.setup(device)
+    _check_sizes(x, y, steps, batch_size, distributed.world_size())
     model = model.to(dev)
-    opt = make_optimizer(optimizer, model.parameters(), lr, momentum, weight_decay)
-    ema = EMA(model, ema_decay) if ema_decay is not None else None
     order = BatchOrder(len(x), batch_size, seed)
+    recipe = _Classifier(model, x, y, order, dev, loss_fn, on_step)
+    recipe.net.train()
     config = {"seed": seed, "batch_size": batch_size, "examples": len(x), "optimizer": optimizer, "lr": lr,
               "momentum": momentum, "weight_decay": weight_decay, "ema_decay": ema_decay}
-    losses: list[float] = []
-    if checkpoint is not None and Path(checkpoint).exists():
-        losses = _resume(Path(checkpoint), config, steps, model, opt, order, ema)
-    start = len(losses)
-    net = distributed.wrap(model)
-    net.train()
-    local = slice(rank * batch_size // world, (rank + 1) * batch_size // world)
-    show = progress is not None and distributed.is_main() and sys.stderr.isatty()
-    bar = tqdm(total=steps, initial=start, desc=progress, disable=not show, dynamic_ncols=True)
-    for step in range(start, steps):
-        idx = order.indices(step)[local].to(x.device)
-        xb, yb = x[idx].to(dev, non_blocking=True), y[idx].to(dev, non_blocking=True)
-        opt.zero_grad(set_to_none=True)
-        loss = loss_fn(net(xb), yb)
-        loss.backward()
-        losses.append(distributed.all_reduce_mean(loss.item()))
-        if on_step is not None:
-            on_step(step, model, losses[-1])
-        opt.step()
-        if ema is not None:
-            ema.update(model)
-        last = step + 1 == steps
-        if logger is not None and distributed.is_main() and (step % log_every == 0 or last):
-            _emit(logger, step, loss=losses[-1])
-        if checkpoint is not None and distributed.is_main() and ((step + 1) % checkpoint_every == 0 or last):
-            save_checkpoint(checkpoint, _snapshot(config, model, opt, order, ema, losses, dev))
-        bar.update(1)
-        if show and (step % log_every == 0 or last):
-            bar.set_postfix(loss=f"{losses[-1]:.4g}")
-    bar.close()
-    return FitResult(model=model, losses=losses, ema=ema, start_step=start)
-
-
-def _snapshot(config: dict, model: nn.Module, opt: torch.optim.Optimizer, order: BatchOrder,
-              ema: EMA | None, losses: list[float], dev: torch.device) -> dict[str, Any]:
-    """Everything needed to continue exactly where training stands."""
-    return {
-        "format": CHECKPOINT_FORMAT,
-        "config": config,
-        "step": len(losses),
-        "losses": list(losses),
-        "model": model.state_dict(),
-        "optimizer": opt.state_dict(),
-        "order": order.state_dict(),
-        "ema": ema.state_dict() if ema is not None else None,
-        "torch_rng": torch.get_rng_state(),
-        "cuda_rng": torch.cuda.get_rng_state(dev) if dev.type == "cuda" else None,
-    }
-
-
-def _resume(path: Path, config: dict, steps: int, model: nn.Module, opt: torch.optim.Optimizer,
-            order: BatchOrder, ema: EMA | None) -> list[float]:
-    """Load a :func:`_snapshot` into the live objects; returns the loss history so far."""
-    state = load_checkpoint(path)
-    if state.get("format") != CHECKPOINT_FORMAT:
-        raise BadInput(f"checkpoint {path} was not written by thoughtlab.train.fit; delete it or pass another path")
-    if state["config"] != config:
-        changed = sorted(k for k in config if state["config"].get(k) != config[k])
-        raise UserError(f"checkpoint {path} was made with other settings ({', '.join(changed)}); delete it to start afresh")
-    if state["step"] > steps:
-        raise UserError(f"checkpoint {path} is at step {state['step']} but steps={steps}; raise steps or delete it")
-    model.load_state_dict(state["model"])
-    opt.load_state_dict(state["optimizer"])
-    order.load_state_dict(state["order"])
-    if ema is not None:
-        ema.load_state_dict(state["ema"])
-    torch.set_rng_state(state["torch_rng"])
-    if state["cuda_rng"] is not None and torch.cuda.is_available():
-        torch.cuda.set_rng_state(state["cuda_rng"], next(model.parameters()).device)
-    return [float(v) for v in state["losses"]]
+    state = TrainState(config, models={"model": model},
+                       optimizers={"model": make_optimizer(optimizer, model.parameters(), lr, momentum, weight_decay)},
+                       emas={"model": EMA(model, ema_decay)} if ema_decay is not None else {},
+                       objects={"order": order}, records={"losses": []})
+    zero_based = None if logger is None else (lambda step, **scalars: log_scalars(logger, step - 1, scalars))
+    train(recipe, state, steps, checkpoint=checkpoint, every=checkpoint_every, logger=zero_based,
+          log_every=lambda done, total: (done - 1) % log_every == 0 or done == total,
+          progress=False if progress is None else None, desc=progress or "")
+    start = state.step if recipe.first_step is None else recipe.first_step
+    return FitResult(model=model, losses=[float(v) for v in state.records["losses"]],
+                     ema=state.emas.get("model"), start_step=start)
 
 
 @torch.no_grad()

@@ -1,4 +1,8 @@
-"""Scalar logging: one JSON object per line, optionally mirrored to TensorBoard."""
+"""Scalar logging: one JSON object per line (non-finite numbers as ``null``), optionally mirrored to TensorBoard.
+
+:func:`jsonl_line` is the one place a record becomes a line; :class:`ScalarLogger` (training) and
+:func:`append_jsonl` (run records, one open per line so that parallel seeds can share a file) both use it.
+"""
 
 from __future__ import annotations
 
@@ -20,10 +24,26 @@ def _tensorboard_writer(log_dir: str | os.PathLike | None) -> Any:
     return SummaryWriter(log_dir=str(log_dir))
 
 
-def _plain(value: Any) -> float | None:
-    """A JSON number; NaN and infinities become ``null`` so every line stays valid JSON."""
+def _number(value: Any) -> float | None:
+    """A float (0-d tensors and NumPy scalars too); NaN and infinities become ``None`` (JSON ``null``)."""
     number = float(value.item() if hasattr(value, "item") else value)
     return number if math.isfinite(number) else None
+
+
+def _plain(value: Any) -> Any:
+    """``None``, strings, booleans and ints as they are; any other number through :func:`_number`."""
+    return value if value is None or isinstance(value, (str, int)) else _number(value)
+
+
+def jsonl_line(record: dict[str, Any]) -> str:
+    """``record`` as one line of strict JSON (``allow_nan=False``: no bare ``NaN``), newline included."""
+    return json.dumps({key: _plain(value) for key, value in record.items()}, allow_nan=False) + "\n"
+
+
+def append_jsonl(path: str | os.PathLike, record: dict[str, Any]) -> None:
+    """Append :func:`jsonl_line` of ``record`` to ``path`` in one write (open, append, close)."""
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(jsonl_line(record))
 
 
 class ScalarLogger:
@@ -52,8 +72,8 @@ class ScalarLogger:
         """Write one line with ``step`` and the given scalars (floats, ints or 0-d tensors)."""
         step = self._calls if step is None else int(step)
         self._calls += 1
-        values = {name: _plain(value) for name, value in scalars.items()}
-        self._file.write(json.dumps({"step": step, **values}) + "\n")
+        values = {name: _number(value) for name, value in scalars.items()}
+        self._file.write(jsonl_line({"step": step, **values}))
         self._file.flush()
         if self._writer is not None:
             for name, value in values.items():

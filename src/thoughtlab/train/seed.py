@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import numpy as np
 import torch
@@ -57,3 +58,29 @@ def _cuda_device(name: str) -> torch.device:
     if device.index is not None and device.index >= count:
         raise UserError(f"--device {name} asks for GPU {device.index} but only {count} are visible; use cuda:0..{count - 1}")
     return device
+
+
+def global_rng_state() -> dict[str, Any]:
+    """Python's, NumPy's and torch's (CPU and every CUDA device) global RNG states, as plain data.
+
+    Only tensors, ints, floats, strings and lists: a checkpoint holding it loads with ``weights_only=True``.
+    """
+    kind, keys, position, has_gauss, cached = np.random.get_state()
+    version, internal, gauss_next = random.getstate()
+    return {
+        "python": [version, list(internal), gauss_next],
+        "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), int(position), int(has_gauss), float(cached)],
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+    }
+
+
+def set_global_rng_state(state: dict[str, Any]) -> None:
+    """Restore what :func:`global_rng_state` captured (CUDA states only where as many devices are visible)."""
+    version, internal, gauss_next = state["python"]
+    random.setstate((version, tuple(internal), gauss_next))
+    kind, keys, position, has_gauss, cached = state["numpy"]
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), position, has_gauss, cached))
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] and torch.cuda.is_available() and torch.cuda.device_count() == len(state["cuda"]):
+        torch.cuda.set_rng_state_all(state["cuda"])
