@@ -467,7 +467,7 @@ STUDY = Study(
     scales={
         "smoke": Config(budget_s=1.0, fractions=(0.5, 1.0), flow_hidden=4, ar_channels=4, ar_layers=2, gan_width=16,
                         batch_flow=8, batch_ar=4, batch_gan=8, samples=40, test_images=20, ais_images=2, ais_steps=3,
-                        sides=(4, 8), timing_batch=2, draw=20, train_limit=100),
+                        sides=(4, 28), timing_batch=2, draw=20, train_limit=100),
         "quick": Config(),
         "full": Config(budget_s=3600.0, flow_hidden=64, ar_channels=64, ar_layers=8, gan_width=256, samples=2000,
                        ais_images=100, ais_steps=1000),
