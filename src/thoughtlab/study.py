@@ -245,10 +245,32 @@ def is_plateau(curve: list[tuple[float, Interval]]) -> bool | None:
     return abs(final.estimate - earlier[-1].estimate) <= final.half_width
 
 
+class TrackedView(dict):
+    """A view that remembers which keys an effect read (to find the budget points it was measured at)."""
+
+    def __init__(self, *args: Any):
+        super().__init__(*args)
+        self.read: set[str] = set()
+
+    def __getitem__(self, key: str) -> Any:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+
+def measured_points(claim: Claim, outcomes: list[Outcome]) -> list[float]:
+    """The budget fractions at which every key the claim's effect reads was measured (always ending with 1)."""
+    views = [TrackedView(view_at(o, FINAL)) for o in outcomes]
+    claim.effect(views)
+    read = set().union(*(v.read for v in views))
+    stored = [{*o.metrics, *o.items} for o in outcomes]
+    early = [f for f in budget_points(outcomes[0]) if f < FINAL
+             and all(f"{key}@{f:g}" in keys for key in read for keys in stored)]
+    return [*early, FINAL]
+
+
 def judge_claim(claim: Claim, outcomes: list[Outcome]) -> dict[str, Any]:
     """Judge one claim on all seeds; a JSON-ready record with the effect, curve, controls and reason."""
-    points = budget_points(outcomes[0])
-    curve = [(f, claim.effect([view_at(o, f) for o in outcomes])) for f in points]
+    curve = [(f, claim.effect([view_at(o, f) for o in outcomes])) for f in measured_points(claim, outcomes)]
     final_views = [view_at(o, FINAL) for o in outcomes]
     failed = [c.name for c in claim.controls if not c.passed(final_views)]
     plateaued = is_plateau(curve) if len(curve) > 1 else None

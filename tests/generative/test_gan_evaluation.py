@@ -46,9 +46,10 @@ def test_smoke_run_plots_and_decides_every_claim(smoke_outcomes, figures):
     assert set(figures.saved) == {"metric_defect_heatmap", "severity", "skill_vs_fid", "examples", "tournament"}
     records = verdicts(STUDY, [outcome])
     assert [r["id"] for r in records] == [c.id for c in STUDY.claims]
+    assert {tuple(r["ledger"]) for r in records} == {("c24",), ("c25",), ("c27",)}
     for record in records:
-        assert record["verdict"] in {"supported", "refuted", "inconclusive"}
         assert set(record["measures"]) <= set(outcome.metrics)
+        assert record["effect"]["low"] is None  # one seed resolves nothing
     assert all(isinstance(v, float) and np.isfinite(v) for v in outcome.metrics.values())
 
 
@@ -56,3 +57,53 @@ def test_smoke_run_is_deterministic(smoke_outcomes):
     a, b = smoke_outcomes
     assert a.metrics == b.metrics
     assert a.data["gan"]["ratings"] == b.data["gan"]["ratings"]
+
+
+def known_view(fid_quality=3.0, fid_diversity=1.2, is_quality=0.3, is_diversity=0.9, precision=(1.0, 0.5),
+               recall=(0.5, 1.0), msssim=(1.5, 1.0), gs=(10.0, 1.0), rho=0.8, jitter=0.0):
+    """Ratios to ideal per defect; blur matches mode dropping in oracle error, the sweep's blur1 in FID."""
+    v = {"mode_drop.lost_share": 0.5, "oracle_error.blur": 0.45, "oracle_error.noise": 0.9, "oracle_error.blur1": 0.1,
+         "skill.rho_step": rho + jitter, "skill.rho_neg_fid": rho + jitter, "gan.fid.first": 100.0, "gan.fid.last": 10.0}
+    for d in ("mode_drop", "truncation"):
+        v |= {f"fid.{d}.rel": fid_diversity, f"is.{d}.rel": is_diversity}
+    for d in ("blur", "noise", "blur1"):
+        v |= {f"fid.{d}.rel": fid_quality * (1 + jitter), f"is.{d}.rel": is_quality}
+    v["fid.blur1.rel"] = fid_diversity * (1 + jitter)  # matched in FID to mode dropping
+    for metric, (on_mode_drop, on_quality) in (("precision", precision), ("recall", recall), ("density", precision),
+                                               ("coverage", recall), ("gs", gs)):
+        v[f"{metric}.mode_drop.rel"] = on_mode_drop
+        for d in ("blur", "noise", "blur1"):
+            v[f"{metric}.{d}.rel"] = on_quality * (1 + jitter)
+    v["msssim.truncation.rel"], v["msssim.blur.rel"] = msssim[0] * (1 + jitter), msssim[1] * (1 + jitter)
+    return v
+
+
+def judge_all(**kw):
+    from thoughtlab.study import Outcome
+
+    return {r["id"]: r["verdict"] for r in verdicts(STUDY, [Outcome(known_view(**kw, jitter=0.01 * k)) for k in range(3)])}
+
+
+def test_decision_rules_support_on_textbook_metrics():
+    assert set(judge_all().values()) == {"supported", "refuted"}
+    assert judge_all()["msssim-has-problems"] == "refuted"  # blur left MS-SSIM unchanged here
+    assert {k: v for k, v in judge_all().items() if k != "msssim-has-problems"} == dict.fromkeys(
+        [c.id for c in STUDY.claims if c.id != "msssim-has-problems"], "supported")
+
+
+def test_decision_rules_refute_when_metrics_swap_roles():
+    verdicts_ = judge_all(fid_quality=1.1, fid_diversity=3.0, is_quality=0.95, is_diversity=0.5, precision=(0.5, 1.0),
+                          recall=(1.0, 0.5), msssim=(1.0, 1.5), gs=(1.0, 10.0), rho=-0.8)
+    assert verdicts_["fid-misses-diversity"] == verdicts_["is-misses-diversity"] == "refuted"
+    assert verdicts_["precision-recall-separate"] == verdicts_["density-coverage-separate"] == "refuted"
+    assert verdicts_["geometry-score-sees-topology"] == "refuted"
+    assert verdicts_["msssim-has-problems"] == "supported"
+    assert verdicts_["msssim-detects-lost-diversity"] == "inconclusive"  # negative control: blur reads as lost diversity
+    assert verdicts_["skill-tracks-training"] == verdicts_["skill-agrees-with-fid"] == "refuted"
+
+
+def test_matched_severities():
+    from thoughtlab.generative.gan_evaluation import matched_in_fid, matched_quality
+
+    v = known_view()
+    assert matched_quality(v, 0.5) == "blur" and matched_in_fid(v) == "blur1"

@@ -7,7 +7,7 @@ differs between the models compared on a task.  Sets travel through
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -71,13 +71,26 @@ def mse_on_scalar(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 def train(
     build: Callable[[], SetModel], data: Sets, *, steps: int, batch_size: int, lr: float, seed: int,
     device: torch.device, loss_fn: Callable = F.cross_entropy,
-) -> SetModel:
-    """Seed, build and fit a model with :func:`thoughtlab.train.fit` (Adam)."""
+    measure: Callable[[SetModel], dict[str, Any]] | None = None, fractions: tuple[float, ...] = (),
+) -> tuple[SetModel, dict[str, dict[str, Any]]]:
+    """Seed, build and fit a model with :func:`thoughtlab.train.fit` (Adam).
+
+    Returns the model and, when ``measure`` is given, ``measure(model)`` after ``round(f · steps)``
+    updates for each fraction ``f`` (keys ``"0.25"`` …): the learning curve.
+    """
     seed_everything(seed)
     model = build()
     y = torch.from_numpy(data.y)
-    return fit(model, pack(data), y, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
-               loss_fn=loss_fn, device=device).model
+    at = {round(f * steps): f"{f:g}" for f in fractions}
+    curve: dict[str, dict[str, Any]] = {}
+
+    def on_step(step: int, net: nn.Module, loss: float) -> None:  # before update `step`: `step` updates done
+        if measure is not None and step in at:
+            curve[at[step]] = measure(net)
+
+    result = fit(model, pack(data), y, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
+                 loss_fn=loss_fn, device=device, on_step=on_step)
+    return result.model, curve
 
 
 @torch.no_grad()
@@ -123,9 +136,9 @@ def auc_halfwidth(auc: float, positives: int, negatives: int) -> float:
 def measure_adding(model: SetModel, test: Sets) -> dict[str, float]:
     """Success share (|error| < 0.04) and the weight on the two marked steps."""
     out, weights = predict(model, test)
-    success = float(np.mean(np.abs(out[:, 0] - test.y) < ADDING_TOLERANCE))
-    return {"success": success, "mse": float(np.mean((out[:, 0] - test.y) ** 2)),
-            "mass": float(key_mass(weights, test.key).mean()), "n": len(test.y)}
+    hits = (np.abs(out[:, 0] - test.y) < ADDING_TOLERANCE).astype(np.float64)
+    return {"success": float(hits.mean()), "mse": float(np.mean((out[:, 0] - test.y) ** 2)),
+            "mass": float(key_mass(weights, test.key).mean()), "n": len(test.y), "per_item": hits.tolist()}
 
 
 def measure_classifier(model: SetModel, test: Sets) -> dict[str, float]:
@@ -133,8 +146,10 @@ def measure_classifier(model: SetModel, test: Sets) -> dict[str, float]:
     out, weights = predict(model, test)
     prob = torch.softmax(torch.from_numpy(out), dim=1)[:, 1].numpy()
     has_key = test.key[:, 0] >= 0
+    correct = (out.argmax(axis=1) == test.y).astype(np.float64)
     return {
-        "accuracy": float(np.mean(out.argmax(axis=1) == test.y)),
+        "accuracy": float(correct.mean()),
+        "per_item": correct.tolist(),
         "auc": float(roc_auc_score(test.y, prob)) if len(np.unique(test.y)) == 2 else 0.5,
         "mass": float(key_mass(weights[has_key], test.key[has_key]).mean()),
         "p1": float(precision_at_1(weights[has_key], test.key[has_key]).mean()),

@@ -21,6 +21,12 @@ from thoughtlab.study import RunContext
 from thoughtlab.train import fit, seed_everything
 
 TARGET_DIGIT = 9  # Ilse et al.: a bag is positive if it holds a "9"
+CURVE = (0.25, 0.5, 0.75)  # learning-curve points, as fractions of each model's step budget
+
+
+def with_curve(final: dict[str, Any], curve: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The final measurement with the ones along training under ``"curve"``."""
+    return final | {"curve": curve}
 
 
 def _rng(seed: int, *parts: int) -> np.random.Generator:
@@ -39,10 +45,11 @@ def run_adding(cfg: AddingConfig, ctx: RunContext) -> dict[str, dict[str, dict[s
         train = adding_problem(cfg.train, length, _rng(ctx.seed, 1, i, 0))
         test = adding_problem(cfg.test, length, _rng(ctx.seed, 1, i, 1))
         for j, name in enumerate(cfg.poolings):
-            model = ex.train(lambda: ex.adding_model(name, cfg.hidden), train, steps=cfg.steps,
-                             batch_size=cfg.batch, lr=cfg.lr, seed=_sub_seed(ctx.seed, 1, 10 * i + j),
-                             device=ctx.device, loss_fn=ex.mse_on_scalar)
-            table[name][str(length)] = ex.measure_adding(model, test)
+            model, curve = ex.train(lambda: ex.adding_model(name, cfg.hidden), train, steps=cfg.steps,
+                                    batch_size=cfg.batch, lr=cfg.lr, seed=_sub_seed(ctx.seed, 1, 10 * i + j),
+                                    device=ctx.device, loss_fn=ex.mse_on_scalar,
+                                    measure=lambda net: ex.measure_adding(net, test), fractions=CURVE)
+            table[name][str(length)] = with_curve(ex.measure_adding(model, test), curve)
         ctx.log(length=float(length), **{f"adding_success_{p}": table[p][str(length)]["success"] for p in table})
     return table
 
@@ -102,10 +109,11 @@ def run_bags(cfg: BagsConfig, ctx: RunContext) -> tuple[dict[str, Any], list[dic
             train_members, train_labels = bag_members(train_y, n_bags, size, TARGET_DIGIT, _rng(ctx.seed, 2, i, 2 + k))
             train = bags_from_members(train_x, train_y, train_members, train_labels, TARGET_DIGIT)
             for j, name in enumerate(cfg.poolings):
-                model = ex.train(lambda: ex.classifier_model(name, train_x.shape[1], cfg.hidden), train,
-                                 steps=cfg.steps, batch_size=min(cfg.batch, n_bags), lr=cfg.lr,
-                                 seed=_sub_seed(ctx.seed, 2, 100 * i + 10 * k + j), device=ctx.device)
-                table[name][regime][str(size)] = ex.measure_classifier(model, test)
+                model, curve = ex.train(lambda: ex.classifier_model(name, train_x.shape[1], cfg.hidden), train,
+                                        steps=cfg.steps, batch_size=min(cfg.batch, n_bags), lr=cfg.lr,
+                                        seed=_sub_seed(ctx.seed, 2, 100 * i + 10 * k + j), device=ctx.device,
+                                        measure=lambda net: ex.measure_classifier(net, test), fractions=CURVE)
+                table[name][regime][str(size)] = with_curve(ex.measure_classifier(model, test), curve)
                 if i == 0 and k == len(cfg.regimes) - 1 and name == "additive":
                     examples = example_bags(model, test, members, feats)
         ctx.log(bag_size=float(size), **{f"bags_auc_{p}": table[p][cfg.regimes[-1][0]][str(size)]["auc"]
@@ -121,7 +129,8 @@ def run_needle(cfg: NeedleConfig, ctx: RunContext) -> tuple[dict[str, Any], dict
         train = needle_in_noise(cfg.train, length, cfg.dim, cfg.snr, _rng(ctx.seed, 3, i, 0))
         test = needle_in_noise(cfg.test, length, cfg.dim, cfg.snr, _rng(ctx.seed, 3, i, 1))
         for j, name in enumerate(cfg.poolings):
-            by_length[name][str(length)] = ex.measure_classifier(_needle_model(cfg, name, train, ctx, 10 * i + j), test)
+            model, curve = _needle_model(cfg, name, train, ctx, 10 * i + j, lambda net: ex.measure_classifier(net, test))
+            by_length[name][str(length)] = with_curve(ex.measure_classifier(model, test), curve)
         ctx.log(needle_length=float(length), **{f"needle_acc_{p}": by_length[p][str(length)]["accuracy"] for p in by_length})
     low, high = min(cfg.sweep_snrs), max(cfg.sweep_snrs)
     snr_rng = _rng(ctx.seed, 3, 500, 0)
@@ -129,16 +138,18 @@ def run_needle(cfg: NeedleConfig, ctx: RunContext) -> tuple[dict[str, Any], dict
                             snr_rng.uniform(low, high, cfg.train), snr_rng)
     by_snr: dict[str, Any] = {p: {} for p in cfg.sweep_poolings}
     for j, name in enumerate(ctx.progress(cfg.sweep_poolings, desc="needle over SNR")):
-        model = _needle_model(cfg, name, train, ctx, 900 + j)
+        model, _ = _needle_model(cfg, name, train, ctx, 900 + j)
         for k, snr in enumerate(cfg.sweep_snrs):
             test = needle_in_noise(cfg.test, cfg.sweep_length, cfg.dim, snr, _rng(ctx.seed, 3, 600 + k, 1))
             by_snr[name][f"{snr:g}"] = ex.measure_classifier(model, test)
     return by_length, by_snr
 
 
-def _needle_model(cfg: NeedleConfig, name: str, train: Any, ctx: RunContext, index: int) -> ex.SetModel:
+def _needle_model(cfg: NeedleConfig, name: str, train: Any, ctx: RunContext, index: int,
+                  measure: Any = None) -> tuple[ex.SetModel, dict[str, Any]]:
     return ex.train(lambda: ex.classifier_model(name, cfg.dim, cfg.hidden), train, steps=cfg.steps,
-                    batch_size=cfg.batch, lr=cfg.lr, seed=_sub_seed(ctx.seed, 3, index), device=ctx.device)
+                    batch_size=cfg.batch, lr=cfg.lr, seed=_sub_seed(ctx.seed, 3, index), device=ctx.device,
+                    measure=measure, fractions=CURVE if measure else ())
 
 
 # ---------------------------------------------------------------- squeeze-and-excitation

@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import math
 import statistics
-from typing import Any, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -53,11 +54,13 @@ from thoughtlab.collapse.residual_depth_figures import draw_figures
 from thoughtlab.data import load_dataset
 from thoughtlab.nets.plain_residual import make_net
 from thoughtlab.probe import Probe
-from thoughtlab.study import Claim, FigureSink, Outcome, RunContext, Study, judge
+from thoughtlab.stats import Interval, mean_ci
+from thoughtlab.study import Claim, Control, FigureSink, Outcome, RunContext, Study
 from thoughtlab.train import accuracy, fit
 
 SMOOTH_STEPS = 10
 EARLY_SHARE = 0.1
+CURVE_FRACTIONS: tuple[float, ...] = (0.25, 0.5, 0.75)
 TAIL_SHARE = 0.1
 
 
@@ -104,6 +107,7 @@ def train_one(spec: tuple[str, int, int, str], arch_cfg: ArchConfig, cfg: Config
     probes["steps"].append(arch_cfg.steps)
     probes["dead"].append(dead_end)
     metrics = {
+        **curve_metrics(result.losses, probes, arch_cfg.steps, data["classes"]),
         "final_loss": final_loss(result.losses, data["classes"]),
         "test_acc": accuracy(result.model, data["x_test"], data["y_test"]),
         "steps_to_threshold": float(steps_to_threshold(result.losses)),
@@ -114,6 +118,17 @@ def train_one(spec: tuple[str, int, int, str], arch_cfg: ArchConfig, cfg: Config
     ctx.log(**{f"{spec_key(*spec)}.{k}": v for k, v in metrics.items()})
     return {"metrics": metrics, "losses": thin([finite(v, math.log(data["classes"])) for v in result.losses]),
             "rank_end": [finite(s.effective_rank, 0.0) for s in final.values()], **probes}
+
+
+def curve_metrics(losses: list[float], probes: dict[str, list], steps: int, classes: int) -> dict[str, float]:
+    """Training loss (last TAIL_SHARE of the steps so far) and mean dead fraction (latest probe) at 25/50/75 % of the budget."""
+    out = {}
+    for f in CURVE_FRACTIONS:
+        done = max(1, round(f * steps))
+        probe_at = max(i for i, s in enumerate(probes["steps"]) if s <= done)
+        out[f"final_loss@{f:g}"] = final_loss(losses[:done], classes)
+        out[f"dead_mean@{f:g}"] = statistics.fmean(probes["dead"][probe_at])
+    return out
 
 
 def dead_fractions(probe: Probe, x_eval: torch.Tensor) -> list[float]:
@@ -157,7 +172,7 @@ def thin(values: list[float]) -> list[float]:
 
 
 def summary_metrics(cfg: Config, runs: Mapping[str, dict]) -> dict[str, float]:
-    """The scale-independent numbers the claims read (see each Claim's criterion)."""
+    """The scale-independent numbers the claims read (see each Claim's criterion), with their learning curves."""
     def m(arch: str, depth: int, width: int, kind: str, name: str) -> float:
         return runs[spec_key(arch, depth, width, kind)]["metrics"][name]
 
@@ -166,17 +181,21 @@ def summary_metrics(cfg: Config, runs: Mapping[str, dict]) -> dict[str, float]:
         a = getattr(cfg, arch)
         deep, shallow = max(a.depths), min(a.depths)
         for kind in KINDS:
-            out[f"{arch}.deepest.dead_mean.{kind}"] = m(arch, deep, a.width, kind, "dead_mean")
+            for at in ("", *(f"@{f:g}" for f in CURVE_FRACTIONS)):
+                out[f"{arch}.deepest.dead_mean.{kind}{at}"] = m(arch, deep, a.width, kind, f"dead_mean{at}")
+                out[f"{arch}.loss_rise.{kind}{at}"] = (m(arch, deep, a.width, kind, f"final_loss{at}")
+                                                      - m(arch, shallow, a.width, kind, f"final_loss{at}"))
             out[f"{arch}.deepest.grad_ratio_log10.{kind}"] = m(arch, deep, a.width, kind, "grad_ratio_log10")
-            out[f"{arch}.loss_rise.{kind}"] = m(arch, deep, a.width, kind, "final_loss") - m(arch, shallow, a.width, kind, "final_loss")
-        deeper = [d for d in a.depths if d >= cfg.deep_from]
-        ratios = [m(arch, d, a.width, "residual", "steps_to_threshold") / m(arch, d, a.width, "plain", "steps_to_threshold") for d in deeper]
-        out[f"{arch}.deep.steps_ratio_max"] = max(ratios)
-        out[f"{arch}.deep.steps_ratio_min"] = min(ratios)
-        out[f"{arch}.deep.plain_reached"] = float(all(m(arch, d, a.width, "plain", "steps_to_threshold") <= a.steps for d in deeper))
+            out[f"{arch}.shallow.final_loss.{kind}"] = m(arch, shallow, a.width, kind, "final_loss")
+        for d in (d for d in a.depths if d >= cfg.deep_from):
+            for kind in KINDS:
+                out[f"{arch}.d{d}.steps.{kind}"] = m(arch, d, a.width, kind, "steps_to_threshold")
+                out[f"{arch}.d{d}.reached.{kind}"] = float(out[f"{arch}.d{d}.steps.{kind}"] <= a.steps)
     for label, width in (("narrow", min(cfg.widths)), ("wide", max(cfg.widths))):
         for name in ("dead_mean", "grad_ratio_log10"):
             out[f"width.{label}.{name}"] = m("mlp", cfg.width_depth, width, "plain", name)
+        for f in CURVE_FRACTIONS:
+            out[f"width.{label}.dead_mean@{f:g}"] = m("mlp", cfg.width_depth, width, "plain", f"dead_mean@{f:g}")
     return out
 
 
@@ -196,84 +215,120 @@ def run(cfg: Config, ctx: RunContext) -> Outcome:
 # ---------------------------------------------------------------- claims
 
 
-def _per_arch(m: Mapping[str, float], supported, refuted) -> str:
-    """Supported if every architecture supports, refuted if every one refutes, else inconclusive."""
-    return judge(all(supported(m, a) for a in ARCHS), all(refuted(m, a) for a in ARCHS))
+def per_arch(views: Sequence[Mapping[str, Any]], name: Callable[[str], tuple[str, str]]) -> Interval:
+    """Mean of ``view[a] − view[b]`` over (seed, architecture) units, ``(a, b) = name(arch)``; Student-t interval."""
+    return mean_ci([v[name(arch)[0]] - v[name(arch)[1]] for v in views for arch in ARCHS])
 
 
-def _dead_gap(m: Mapping[str, float], a: str) -> float:
-    return m[f"{a}.deepest.dead_mean.plain"] - m[f"{a}.deepest.dead_mean.residual"]
+def dead_gap(views: Sequence[Mapping[str, Any]]) -> Interval:
+    return per_arch(views, lambda a: (f"{a}.deepest.dead_mean.plain", f"{a}.deepest.dead_mean.residual"))
 
 
-def _grad_gap(m: Mapping[str, float], a: str) -> float:
-    return m[f"{a}.deepest.grad_ratio_log10.residual"] - m[f"{a}.deepest.grad_ratio_log10.plain"]
+def gradient_gap(views: Sequence[Mapping[str, Any]]) -> Interval:
+    return per_arch(views, lambda a: (f"{a}.deepest.grad_ratio_log10.residual", f"{a}.deepest.grad_ratio_log10.plain"))
 
 
-def _degrades(m: Mapping[str, float], a: str) -> bool:
-    return m[f"{a}.loss_rise.plain"] >= 0.05 and m[f"{a}.loss_rise.residual"] < 0.05
+def degradation_gap(views: Sequence[Mapping[str, Any]]) -> Interval:
+    return per_arch(views, lambda a: (f"{a}.loss_rise.plain", f"{a}.loss_rise.residual"))
 
 
-def _no_degradation_contrast(m: Mapping[str, float], a: str) -> bool:
-    return m[f"{a}.loss_rise.plain"] < 0.025 or m[f"{a}.loss_rise.residual"] >= m[f"{a}.loss_rise.plain"]
+def deep_step_pairs(view: Mapping[str, Any]) -> list[tuple[float, float]]:
+    """(plain, residual) steps to the loss threshold for every deep (arch, depth) of one seed."""
+    keys = sorted(k[: -len(".steps.plain")] for k in view if k.endswith(".steps.plain"))
+    return [(view[f"{k}.steps.plain"], view[f"{k}.steps.residual"]) for k in keys]
+
+
+def speed_up(views: Sequence[Mapping[str, Any]]) -> Interval:
+    """Mean log2(steps residual / steps plain) to reach loss 1.0 over (seed, arch, deep depth)."""
+    return mean_ci([math.log2(res / plain) for v in views for plain, res in deep_step_pairs(v)])
+
+
+def both_reach_threshold(views: Sequence[Mapping[str, Any]]) -> bool:
+    """Positive control of the speed claim: every deep net reaches loss 1.0 within its budget (no censored counts)."""
+    return all(v[k] == 1.0 for v in views for k in v if ".reached." in k)
+
+
+def width_dead_gap(views: Sequence[Mapping[str, Any]]) -> Interval:
+    return mean_ci([v["width.narrow.dead_mean"] - v["width.wide.dead_mean"] for v in views])
+
+
+def width_gradient_gap(views: Sequence[Mapping[str, Any]]) -> Interval:
+    return mean_ci([v["width.wide.grad_ratio_log10"] - v["width.narrow.grad_ratio_log10"] for v in views])
+
+
+def nets_learn(views: Sequence[Mapping[str, Any]]) -> bool:
+    """Positive control: the shallowest plain and residual nets of both architectures end below loss 1.0."""
+    return all(v[f"{a}.shallow.final_loss.{k}"] < LOSS_THRESHOLD for v in views for a in ARCHS for k in KINDS)
 
 
 LOG2 = math.log10(2.0)
+LEARNS = Control("the shallow nets learn in the budget", f"the shallowest plain and residual nets end below training "
+                 f"loss {LOSS_THRESHOLD}, both architectures, every seed", nets_learn)
+REACH = Control("no censored step counts", "every deep plain and residual net reaches the loss threshold within its "
+                "budget", both_reach_threshold)
 CLAIMS = (
     Claim(
-        "skip-fewer-dead",
-        "Skip connections lower the fraction of dead ReLU units.",
-        "At the deepest depth, after training: supported if the plain net's mean dead fraction exceeds the residual "
-        "net's by >= 0.05 for both MLP and CNN; refuted if, for both, the gap is <= 0.01 while the plain net has >= 0.05 dead.",
-        ("mlp.deepest.dead_mean.plain", "mlp.deepest.dead_mean.residual", "cnn.deepest.dead_mean.plain", "cnn.deepest.dead_mean.residual"),
-        lambda m: _per_arch(m, lambda m, a: _dead_gap(m, a) >= 0.05,
-                            lambda m, a: _dead_gap(m, a) <= 0.01 and m[f"{a}.deepest.dead_mean.plain"] >= 0.05),
+        id="skip-fewer-dead", ledger=("c6",),
+        statement="Skip connections raise the redundancy of what the ReLU sees, so fewer ReLU outputs are zero.",
+        criterion="mean dead-unit fraction plain − residual at the deepest depth after training, over (seed, MLP/CNN) "
+                  "units, Student-t 95 % interval: supported if it lies above 0; refuted if it lies below 0 "
+                  "(after the plateau rule).",
+        effect=dead_gap, effect_name="dead fraction plain − residual",
+        measures=("mlp.deepest.dead_mean.plain", "mlp.deepest.dead_mean.residual", "cnn.deepest.dead_mean.plain",
+                  "cnn.deepest.dead_mean.residual"),
+        controls=(LEARNS,),
     ),
     Claim(
-        "skip-keeps-gradient",
-        "Skip connections keep gradients from vanishing on the way to the first layers.",
-        "At the deepest depth, early in training (median over the first 10 % of steps): supported if the residual "
-        "net's first/last block gradient ratio is >= 2x the plain net's for both MLP and CNN; refuted if it is <= the plain net's for both.",
-        ("mlp.deepest.grad_ratio_log10.plain", "mlp.deepest.grad_ratio_log10.residual",
-         "cnn.deepest.grad_ratio_log10.plain", "cnn.deepest.grad_ratio_log10.residual"),
-        lambda m: _per_arch(m, lambda m, a: _grad_gap(m, a) >= LOG2, lambda m, a: _grad_gap(m, a) <= 0.0),
+        id="skip-keeps-gradient", ledger=("c7",),
+        statement="…which lowers the chance that gradients vanish through ReLUs, so the network can go deeper.",
+        criterion="log10 of the first/last block gradient-norm ratio, residual − plain, at the deepest depth, median "
+                  "over the first 10 % of steps (measured early, so the budget does not limit it), over (seed, "
+                  "MLP/CNN) units: supported if the interval lies above log10 2 (the residual net keeps ≥ 2× more "
+                  "gradient at the first block); refuted if it lies below 0.",
+        effect=gradient_gap, effect_name="log10 gradient ratio residual − plain",
+        measures=("mlp.deepest.grad_ratio_log10.plain", "mlp.deepest.grad_ratio_log10.residual",
+                  "cnn.deepest.grad_ratio_log10.plain", "cnn.deepest.grad_ratio_log10.residual"),
+        support=LOG2, trained=False,
     ),
     Claim(
-        "skip-converges-faster",
-        "Residual nets converge faster than plain nets of the same depth.",
-        "At every depth >= deep_from (16 at quick/full): supported if the residual net needs <= 0.9x the plain net's "
-        "steps to reach loss 1.0, for both MLP and CNN; refuted if, for both, the plain net reaches it within the budget "
-        "and no later than the residual net at every such depth.",
-        ("mlp.deep.steps_ratio_max", "mlp.deep.steps_ratio_min", "mlp.deep.plain_reached",
-         "cnn.deep.steps_ratio_max", "cnn.deep.steps_ratio_min", "cnn.deep.plain_reached"),
-        lambda m: _per_arch(m, lambda m, a: m[f"{a}.deep.steps_ratio_max"] <= 0.9,
-                            lambda m, a: m[f"{a}.deep.steps_ratio_min"] >= 1.0 and m[f"{a}.deep.plain_reached"] == 1.0),
+        id="skip-converges-faster", ledger=("c8",),
+        statement="Feature reuse speeds learning: learning a residual from the identity converges faster than "
+                  "learning everything from scratch.",
+        criterion="log2(steps residual / steps plain) to reach training loss 1.0 at every depth ≥ deep_from, over "
+                  "(seed, MLP/CNN, depth) units: supported if the interval lies below log2 0.9 (≥ 10 % fewer steps); "
+                  "refuted if it lies above 0. Valid only when every such net reaches the threshold (control), which "
+                  "makes the count independent of the budget.",
+        effect=speed_up, effect_name="log2 steps residual/plain", direction="less",
+        support=math.log2(0.9), refute=0.0, trained=False, controls=(REACH,),
     ),
     Claim(
-        "plain-degrades-residual-not",
-        "Deeper plain nets train worse than shallower ones (degradation) while residual nets do not.",
-        "Final training loss, deepest minus shallowest depth: supported if the plain net's rises by >= 0.05 nats and the "
-        "residual net's by < 0.05, for both MLP and CNN; refuted if, for both, the plain rise is < 0.025 or the residual "
-        "rise is >= the plain rise.",
-        ("mlp.loss_rise.plain", "mlp.loss_rise.residual", "cnn.loss_rise.plain", "cnn.loss_rise.residual"),
-        lambda m: _per_arch(m, _degrades, _no_degradation_contrast),
+        id="plain-degrades-residual-not", ledger=("c9",),
+        statement="Skips make depth usable (a deeper plain network degrades; a residual one does not).",
+        criterion="rise in final training loss from the shallowest to the deepest net, plain minus residual, over "
+                  "(seed, MLP/CNN) units: supported if the interval lies above 0.05 nats; refuted if it lies below 0 "
+                  "(after the plateau rule). He et al. 2016 Table 2 (ImageNet top-1 error): plain 18 → 34 layers "
+                  "27.94 → 28.54 %, ResNet 27.88 → 25.03 %.",
+        effect=degradation_gap, effect_name="loss rise plain − residual (nats)",
+        measures=("mlp.loss_rise.plain", "mlp.loss_rise.residual", "cnn.loss_rise.plain", "cnn.loss_rise.residual"),
+        support=0.05, controls=(LEARNS,),
     ),
     Claim(
-        "wider-fewer-dead",
-        "Wider (more redundant) layers lose fewer units.",
-        "Plain MLP at width_depth, narrowest vs widest width: supported if the dead fraction falls by >= 0.05; refuted "
-        "if it does not fall while the narrowest has >= 0.05 dead.",
-        ("width.narrow.dead_mean", "width.wide.dead_mean"),
-        lambda m: judge(m["width.narrow.dead_mean"] - m["width.wide.dead_mean"] >= 0.05,
-                        m["width.wide.dead_mean"] >= m["width.narrow.dead_mean"] >= 0.05),
+        id="wider-fewer-dead", ledger=("c6",),
+        statement="More redundancy (a wider layer) means fewer ReLU outputs are zero.",
+        criterion="plain MLP at width_depth, mean dead fraction narrowest − widest width, over seeds: supported if the "
+                  "interval lies above 0; refuted if it lies below 0 (after the plateau rule).",
+        effect=width_dead_gap, effect_name="dead fraction narrow − wide",
+        measures=("width.narrow.dead_mean", "width.wide.dead_mean"),
+        controls=(LEARNS,),
     ),
     Claim(
-        "wider-keeps-gradient",
-        "Wider layers lose less gradient through depth.",
-        "Plain MLP at width_depth, early first/last block gradient ratio: supported if the widest net's is >= 2x the "
-        "narrowest's; refuted if it is <= the narrowest's.",
-        ("width.narrow.grad_ratio_log10", "width.wide.grad_ratio_log10"),
-        lambda m: judge(m["width.wide.grad_ratio_log10"] - m["width.narrow.grad_ratio_log10"] >= LOG2,
-                        m["width.wide.grad_ratio_log10"] <= m["width.narrow.grad_ratio_log10"]),
+        id="wider-keeps-gradient", ledger=("c7",),
+        statement="More redundancy (a wider layer) lowers the chance that gradients vanish through ReLUs.",
+        criterion="plain MLP at width_depth, early log10 first/last gradient ratio widest − narrowest, over seeds: "
+                  "supported if the interval lies above 0; refuted if it lies below 0 (measured early: no budget rule).",
+        effect=width_gradient_gap, effect_name="log10 gradient ratio wide − narrow",
+        measures=("width.narrow.grad_ratio_log10", "width.wide.grad_ratio_log10"),
+        trained=False,
     ),
 )
 
@@ -299,5 +354,5 @@ STUDY = Study(
     scales=SCALES,
     run=run,
     plot=plot,
-    seeds={"smoke": 1, "quick": 1, "full": 3},
+    seeds={"smoke": 1, "quick": 3, "full": 5},
 )

@@ -26,6 +26,7 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,8 @@ from thoughtlab.csp.evaluate_plots import draw_curve, style_axes
 from thoughtlab.csp.hog import hog_detect_dataset
 from thoughtlab.csp.synth import make_dataset
 from thoughtlab.csp.training_data import ImageSet
-from thoughtlab.study import Claim, Outcome, RunContext, Study, judge
+from thoughtlab.stats import Interval, mean_ci
+from thoughtlab.study import Claim, Outcome, RunContext, Study
 
 THOUGHT = "4. CSP: center and scale prediction"
 DISTRIBUTIONS = ("default", "shifted")
@@ -204,29 +206,48 @@ def plot(cfg: Config, outcomes: list[Outcome], figures: Any) -> None:
 
 # ------------------------------------------------------------------------------------------ claims
 
-LOW_MR2 = 0.20     # the issue's quick-scale target
-HIGH_MR2 = 0.40    # twice the target: clearly not "low"
-GAP = 0.05         # 5 percentage points of MR⁻²
+LOW_MR2 = 0.20     # "detects well": within 2× the paper's 11.0 % CityPersons Reasonable MR⁻² on an easier synthetic set
+HIGH_MR2 = 0.40    # twice that: clearly not "well"
+
+
+def csp_miss_rate(views: Sequence[Mapping[str, Any]]) -> Interval:
+    """CSP's test MR⁻² (Reasonable, default distribution), t interval over seeds."""
+    return mean_ci([v["csp.default.reasonable"] for v in views])
+
+
+def relative_degradation(view: Mapping[str, Any], name: str) -> float:
+    """(MR⁻² shifted − MR⁻² default) / (1 − MR⁻² default): the share of the remaining headroom lost to the shift."""
+    default = view[f"{name}.default.reasonable"]
+    return (view[f"{name}.shifted.reasonable"] - default) / max(1.0 - default, 1e-9)
+
+
+def degradation_gap(views: Sequence[Mapping[str, Any]]) -> Interval:
+    """Relative degradation of the anchor detector minus CSP's, t interval over seeds."""
+    return mean_ci([relative_degradation(v, "anchor") - relative_degradation(v, "csp") for v in views])
+
 
 CLAIMS = (
-    Claim("csp-low-miss-rate-without-anchors",
-          "The anchor-free center-and-scale detector reaches a low MR⁻² (Reasonable) on the synthetic test set "
-          "without any anchor design, and beats the classic HOG detector.",
-          f"Supported if CSP's test MR⁻² Reasonable <= {LOW_MR2:.0%} and below HOG's; refuted if it is > "
-          f"{HIGH_MR2:.0%} or not below HOG's.",
-          ("csp.default.reasonable", "hog.default.reasonable"),
-          lambda m: judge(m["csp.default.reasonable"] <= LOW_MR2 and m["csp.default.reasonable"]
-                          < m["hog.default.reasonable"],
-                          m["csp.default.reasonable"] > HIGH_MR2 or m["csp.default.reasonable"]
-                          >= m["hog.default.reasonable"])),
-    Claim("anchors-must-be-tuned",
-          "Anchors must be tuned to the dataset: under a shift of the people's scale and aspect distribution, the "
-          "anchor-based detector with its original anchors degrades more than CSP with its unchanged configuration.",
-          f"Degradation = MR⁻²(shifted test) − MR⁻²(default test), Reasonable. Supported if the anchor detector's "
-          f"degradation exceeds CSP's by >= {100 * GAP:.0f} percentage points; refuted if CSP's exceeds the anchor "
-          f"detector's by >= {100 * GAP:.0f} points.",
-          ("anchor.degradation", "csp.degradation", "degradation_gap"),
-          lambda m: judge(m["degradation_gap"] >= GAP, m["degradation_gap"] <= -GAP)),
+    Claim(id="csp-detects-well", ledger=("c14",),
+          statement="Predicting centres and scales fully convolutionally, without dense sliding windows or anchor "
+                    "boxes, detects pedestrians well (the paper: 11.0 % MR⁻² Reasonable on CityPersons, 4.5 % on "
+                    "Caltech).",
+          criterion=f"CSP's test MR⁻² (Reasonable), t 95 % over seeds: supported if the interval lies below "
+                    f"{LOW_MR2:.0%}; refuted if it lies above {HIGH_MR2:.0%} once the effect has plateaued (the "
+                    f"run records no test learning curve, so a high MR⁻² reads inconclusive: 'no learning curve'). "
+                    f"HOG (Dalal & Triggs 2005) is measured beside it.",
+          effect=csp_miss_rate, effect_name="CSP MR⁻² Reasonable", direction="less",
+          support=LOW_MR2, refute=HIGH_MR2,
+          measures=("csp.default.reasonable", "hog.default.reasonable", "anchor.default.reasonable")),
+    Claim(id="anchors-must-be-tuned", ledger=("c15",),
+          statement="Sliding-window and anchor detectors need their window/anchor hyper-parameters designed or tuned "
+                    "for each dataset, which makes training harder and limits how well the detector generalises.",
+          criterion="under a shift of the people's scale and aspect distribution, relative degradation (share of "
+                    "the MR⁻² headroom lost) of the anchor detector with its original anchors minus CSP's, t 95 % "
+                    "over seeds: supported if the interval lies above 0.05; refuted if it lies below −0.05 once plateaued "
+                    "(no learning curve is recorded, so a refutation reads inconclusive).",
+          effect=degradation_gap, effect_name="relative degradation anchor − CSP",
+          support=0.05, refute=-0.05,
+          measures=("anchor.degradation", "csp.degradation", "degradation_gap")),
 )
 
 SMOKE = Config(train=training.PRESETS["smoke"], width=192, height=160,

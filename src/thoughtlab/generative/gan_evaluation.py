@@ -18,7 +18,9 @@ draws (``gs_iterations``) and the reference γ rule.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import math
+import statistics
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -37,7 +39,8 @@ from thoughtlab.metrics import (
     plot_skill,
 )
 from thoughtlab.metrics.extractors import DigitCNNExtractor
-from thoughtlab.study import Claim, Outcome, RunContext, Study, Verdict, judge
+from thoughtlab.stats import Interval, mean_ci
+from thoughtlab.study import Claim, Control, Outcome, RunContext, Study
 
 METRICS: tuple[str, ...] = ("fid", "kid", "is", "precision", "recall", "density", "coverage", "msssim", "gs")
 LOWER_IS_BETTER = frozenset({"fid", "kid", "msssim", "gs"})  # MS-SSIM: higher = samples more alike
@@ -103,6 +106,12 @@ def measure(images: np.ndarray, ref: Reference, cfg: Config, seed: int) -> tuple
     return values, {"kid": float(result["kid"]["std"]), "is": float(result["is"]["std"])}
 
 
+def oracle_error(samples: df.Samples, ref: Reference) -> float:
+    """Share of samples the embedded digit classifier no longer labels correctly: a quality defect's severity
+    on the same scale as a diversity defect's share of lost classes."""
+    return float(np.mean(ref.extractor.logits(samples.images).argmax(axis=1) != samples.labels))
+
+
 def relative(name: str, value: float, ideal: float, ideal_std: dict[str, float]) -> float:
     """value / ideal; the denominator is floored at the ideal's KID subset std (KID) or 1e-6 (others),
     since the ideal's KID and GS can be ~0 (or, for KID, negative)."""
@@ -120,7 +129,8 @@ def spearman(x: list[float], y: list[float]) -> float:
 def defect_table(pools: df.Pools, ref: Reference, cfg: Config, ctx: RunContext
                  ) -> tuple[dict[str, float], dict[str, float], dict[str, Any]]:
     """Part A: metrics of every controlled generator, raw and relative to the ideal generator."""
-    metrics: dict[str, float] = {"msssim.real": ref.msssim}
+    metrics: dict[str, float] = {"msssim.real": ref.msssim,
+                                 "mode_drop.lost_share": cfg.defects.dropped_classes / df.NUM_CLASSES}
     spread: dict[str, float] = {}
     table: dict[str, dict[str, float]] = {m: {} for m in METRICS}
     examples: dict[str, list] = {}
@@ -128,6 +138,8 @@ def defect_table(pools: df.Pools, ref: Reference, cfg: Config, ctx: RunContext
     for defect in ctx.progress(df.DEFECTS, desc="defects"):
         samples = df.generate(defect, pools, cfg.samples, ctx.seed, cfg.defects)
         values, stds = measure(samples.images, ref, cfg, ctx.seed)
+        if defect in SEVERITY:
+            metrics[f"oracle_error.{defect}"] = oracle_error(samples, ref)
         ideal_std = stds if defect == "ideal" else ideal_std
         for name, value in values.items():
             table[name][defect] = value
@@ -153,7 +165,9 @@ def severity_sweep(pools: df.Pools, ref: Reference, cfg: Config, ctx: RunContext
     metrics: dict[str, float] = {}
     for defect, strength in ctx.progress(cfg.sweep, desc="severity"):
         params = replace(cfg.defects, **{SEVERITY[defect]: float(strength)})
-        values, _ = measure(df.generate(defect, pools, cfg.samples, ctx.seed, params).images, ref, cfg, ctx.seed)
+        samples = df.generate(defect, pools, cfg.samples, ctx.seed, params)
+        values, _ = measure(samples.images, ref, cfg, ctx.seed)
+        metrics[f"oracle_error.{defect}{strength:g}"] = oracle_error(samples, ref)
         curves[defect]["strength"].append(float(strength))
         for m in METRICS:
             ratio = relative(m, values[m], table[m]["ideal"], ideal_std)
@@ -308,63 +322,158 @@ def plot(cfg: Config, outcomes: list[Outcome], figures: Any) -> None:
 
 # ---------------------------------------------------------------------------------------------- claims
 # Criteria fixed before the first run; r(m, d) = metric m on defect d / metric m on the ideal generator.
-
-def _mixes(m: Mapping[str, float]) -> Verdict:
-    fid = [m[f"fid.{d}.rel"] >= 2.0 for d in ("blur", "mode_drop")]
-    is_ = [m[f"is.{d}.rel"] <= 0.9 for d in ("blur", "mode_drop")]
-    return judge(all(fid) and all(is_), not all(fid) and not all(is_))
+DIVERSITY_DEFECTS = ("mode_drop", "truncation")
 
 
-def _separates(quality: str, diversity: str) -> Callable[[Mapping[str, float]], Verdict]:
-    def decide(m: Mapping[str, float]) -> Verdict:
-        q = {d: m[f"{quality}.{d}.rel"] for d in ("mode_drop", "blur", "noise")}
-        v = {d: m[f"{diversity}.{d}.rel"] for d in ("mode_drop", "blur", "noise")}
-        supported = (q["mode_drop"] >= 0.9 and max(q["blur"], q["noise"]) <= 0.8
-                     and v["mode_drop"] <= 0.7 and min(v["blur"], v["noise"]) >= 0.8)
-        refuted = (q["mode_drop"] < 0.8 or max(q["blur"], q["noise"]) > 0.9
-                   or v["mode_drop"] > 0.85 or min(v["blur"], v["noise"]) < 0.6)
-        return judge(supported, refuted)
-    return decide
+def quality_defects(view: Mapping[str, Any]) -> dict[str, float]:
+    """Every blur/noise setting measured (main and sweep) -> its oracle error (share of samples no longer recognised)."""
+    return {k.removeprefix("oracle_error."): v for k, v in view.items() if k.startswith("oracle_error.")}
 
 
-def _separation_claim(claim_id: str, quality: str, diversity: str) -> Claim:
+def matched_quality(view: Mapping[str, Any], lost: float) -> str:
+    """The blur/noise setting whose oracle error is nearest ``lost`` (severity matched on the oracle scale)."""
+    return min(quality_defects(view).items(), key=lambda item: abs(item[1] - lost))[0]
+
+
+def matched_in_fid(view: Mapping[str, Any]) -> str:
+    """The blur/noise setting whose FID ratio is nearest (in log) to mode dropping's: severity matched in FID."""
+    target = math.log(view["fid.mode_drop.rel"])
+    return min(quality_defects(view), key=lambda d: abs(math.log(view[f"fid.{d}.rel"]) - target))
+
+
+def log_r(view: Mapping[str, Any], metric: str, defect: str) -> float:
+    return math.log(max(view[f"{metric}.{defect}.rel"], 1e-12))
+
+
+def quality_over_diversity(metric: str, sign: int) -> Callable[[Sequence[Mapping[str, Any]]], Interval]:
+    """Effect for c24: how much more ``metric`` moves for a quality defect than for diversity defects of matched
+    severity, sign·(log r(quality) − mean log r(diversity)); t interval over seeds. Severity: mode dropping loses
+    ``dropped_classes``/10 of the classes; the quality defect is the blur/noise setting whose oracle error is nearest."""
+    def effect(views: Sequence[Mapping[str, Any]]) -> Interval:
+        values = []
+        for v in views:
+            quality = matched_quality(v, v["mode_drop.lost_share"])
+            diversity = statistics.fmean(log_r(v, metric, d) for d in DIVERSITY_DEFECTS)
+            values.append(sign * (log_r(v, metric, quality) - diversity))
+        return mean_ci(values)
+    effect.__qualname__ = f"quality_over_diversity[{metric}]"
+    return effect
+
+
+def separation(quality: str, diversity: str) -> Callable[[Sequence[Mapping[str, Any]]], Interval]:
+    """Effect for c27: at severities matched in FID, how much more the quality metric falls for blur/noise than for
+    mode dropping, plus how much more the diversity metric falls for mode dropping than for blur/noise (log ratios,
+    mean of the two); t interval over seeds."""
+    def effect(views: Sequence[Mapping[str, Any]]) -> Interval:
+        values = []
+        for v in views:
+            q = matched_in_fid(v)
+            values.append(0.5 * ((log_r(v, quality, "mode_drop") - log_r(v, quality, q))
+                                 + (log_r(v, diversity, q) - log_r(v, diversity, "mode_drop"))))
+        return mean_ci(values)
+    effect.__qualname__ = f"separation[{quality},{diversity}]"
+    return effect
+
+
+def geometry_separation(views: Sequence[Mapping[str, Any]]) -> Interval:
+    """Effect for c27 (geometry score): log r(GS, mode_drop) − log r(GS, FID-matched quality defect)."""
+    return mean_ci([log_r(v, "gs", "mode_drop") - log_r(v, "gs", matched_in_fid(v)) for v in views])
+
+
+def msssim_truncation(views: Sequence[Mapping[str, Any]]) -> Interval:
+    return mean_ci([log_r(v, "msssim", "truncation") for v in views])
+
+
+def msssim_blur(views: Sequence[Mapping[str, Any]]) -> Interval:
+    return mean_ci([log_r(v, "msssim", "blur") for v in views])
+
+
+def rho(key: str) -> Callable[[Sequence[Mapping[str, Any]]], Interval]:
+    def effect(views: Sequence[Mapping[str, Any]]) -> Interval:
+        return mean_ci([v[key] for v in views])
+    effect.__qualname__ = f"rho[{key}]"
+    return effect
+
+
+BLUR_NOT_DIVERSITY = Control("blur does not read as lost diversity", "r(MS-SSIM, blur) < 1.2 on every seed (a "
+                             "negative control: blurred images are alike, not fewer)",
+                             lambda views: all(v["msssim.blur.rel"] < 1.2 for v in views), negative=True)
+GAN_LEARNS = Control("the GAN learns in its budget", "FID of the last snapshot ≤ half the first's, every seed",
+                     lambda views: all(v["gan.fid.last"] <= 0.5 * v["gan.fid.first"] for v in views))
+LOG2 = math.log(2.0)
+
+
+def _c24(metric: str, name: str, sign: int) -> Claim:
     return Claim(
-        claim_id,
-        f"{quality.capitalize()} and {diversity} separate quality from diversity: {quality} falls for blur and "
-        f"noise but not for mode dropping; {diversity} falls for mode dropping but not much for blur or noise.",
-        f"r = value / ideal. Supported if r({quality}, mode_drop) >= 0.9, r({quality}, blur) and r({quality}, noise) "
-        f"<= 0.8, r({diversity}, mode_drop) <= 0.7 and r({diversity}, blur), r({diversity}, noise) >= 0.8; refuted "
-        f"if r({quality}, mode_drop) < 0.8, or r({quality}, blur or noise) > 0.9, or r({diversity}, mode_drop) "
-        f"> 0.85, or r({diversity}, blur or noise) < 0.6.",
-        tuple(f"{name}.{d}.rel" for name in (quality, diversity) for d in ("mode_drop", "blur", "noise")),
-        _separates(quality, diversity))
+        id=f"{metric}-misses-diversity", ledger=("c24",),
+        statement=f"IS and FID mainly measure sample quality and do not really capture sample diversity — {name}.",
+        criterion=f"d = {'+' if sign > 0 else '−'}(log r({name}, quality defect) − mean log r({name}, mode dropping, "
+                  "truncation)), with the quality defect (blur or noise, main or sweep strength) whose share of "
+                  "samples the digit classifier no longer recognises is nearest mode dropping's share of lost classes "
+                  "(matched severity); t 95 % over seeds: supported if the interval lies above log 2 (it moves ≥ 2× "
+                  "more, in ratio, for quality loss); refuted if it lies below 0 (it moves at least as much for "
+                  "diversity loss).",
+        effect=quality_over_diversity(metric, sign), effect_name=f"{name}: quality − diversity sensitivity (log ratio)",
+        measures=(f"{metric}.mode_drop.rel", f"{metric}.truncation.rel", f"{metric}.blur.rel", f"{metric}.noise.rel"),
+        support=LOG2, trained=False)
+
+
+def _c27(quality: str, diversity: str) -> Claim:
+    return Claim(
+        id=f"{quality}-{diversity}-separate", ledger=("c27",),
+        statement=f"Precision/recall-type metrics measure what they claim (quality vs coverage) — {quality} and "
+                  f"{diversity}.",
+        criterion=f"at severities matched in FID (the blur/noise setting whose FID ratio is nearest mode dropping's): "
+                  f"½[(log r({quality}, mode_drop) − log r({quality}, quality defect)) + (log r({diversity}, quality "
+                  f"defect) − log r({diversity}, mode_drop))], t 95 % over seeds: supported if the interval lies above "
+                  f"log 1.25 (each metric falls ≥ 25 % more for its own kind of defect); refuted if it lies below 0. "
+                  f"(Kynkäänniemi et al. 2019 show precision rising and recall falling under truncation; their table "
+                  f"is not reproduced here.)",
+        effect=separation(quality, diversity), effect_name=f"{quality}/{diversity} separation (log ratio)",
+        measures=tuple(f"{name}.{d}.rel" for name in (quality, diversity) for d in ("mode_drop", "blur", "noise")),
+        support=math.log(1.25), trained=False)
 
 
 CLAIMS = (
-    Claim("is-fid-mix-failures",
-          "IS and FID mix quality and diversity: each reacts both to a quality defect (blur) and to a diversity "
-          "defect (mode dropping), so one number cannot tell which failure happened.",
-          "r = value / ideal. FID reacts if r >= 2, IS if r <= 0.9. Supported if FID and IS both react to blur and "
-          "to mode_drop; refuted if neither FID nor IS reacts to both.",
-          ("fid.blur.rel", "fid.mode_drop.rel", "is.blur.rel", "is.mode_drop.rel"), _mixes),
-    _separation_claim("precision-recall-separate", "precision", "recall"),
-    _separation_claim("density-coverage-separate", "density", "coverage"),
-    Claim("msssim-detects-lost-diversity",
-          "MS-SSIM between samples detects lost diversity: it is higher for the truncation-like (prototype) "
-          "generator than for real data.",
-          "r = all-pairs MS-SSIM of truncation / of the ideal generator. Supported if r >= 1.2; refuted if r <= 1.05.",
-          ("msssim.truncation.rel",),
-          lambda m: judge(m["msssim.truncation.rel"] >= 1.2, m["msssim.truncation.rel"] <= 1.05)),
-    Claim("skill-tracks-training",
-          "A tournament between a GAN's generator and discriminator snapshots gives ratings that track training "
-          "progress.",
-          "Spearman ρ between the generator snapshots' final Glicko-2 ratings and their training step: supported if "
-          "ρ >= 0.7; refuted if ρ <= 0.3.",
-          ("skill.rho_step",), lambda m: judge(m["skill.rho_step"] >= 0.7, m["skill.rho_step"] <= 0.3)),
-    Claim("skill-agrees-with-fid",
-          "Skill ratings of GAN snapshots agree with FID over training.",
-          "Spearman ρ between the generator snapshots' ratings and −FID: supported if ρ >= 0.7; refuted if ρ <= 0.3.",
-          ("skill.rho_neg_fid",), lambda m: judge(m["skill.rho_neg_fid"] >= 0.7, m["skill.rho_neg_fid"] <= 0.3)),
+    _c24("fid", "FID", +1),
+    _c24("is", "IS", -1),
+    Claim(id="msssim-detects-lost-diversity", ledger=("c25",),
+          statement="MS-SSIM can assess diversity on its own…",
+          criterion="log r(all-pairs MS-SSIM, truncation-like prototypes), t 95 % over seeds: supported if the interval "
+                    "lies above log 1.2; refuted if it lies below log 1.05. Negative control: blur must not read as "
+                    "lost diversity.",
+          effect=msssim_truncation, effect_name="log r(MS-SSIM, truncation)", measures=("msssim.truncation.rel",),
+          support=math.log(1.2), refute=math.log(1.05), trained=False, controls=(BLUR_NOT_DIVERSITY,)),
+    Claim(id="msssim-has-problems", ledger=("c25",),
+          statement="…but has problems of its own (here: blur, a quality defect, makes samples more alike).",
+          criterion="log r(all-pairs MS-SSIM, blur), t 95 % over seeds: supported if the interval lies above log 1.2 "
+                    "(blur reads as lost diversity); refuted if it lies below log 1.05.",
+          effect=msssim_blur, effect_name="log r(MS-SSIM, blur)", measures=("msssim.blur.rel",),
+          support=math.log(1.2), refute=math.log(1.05), trained=False),
+    _c27("precision", "recall"),
+    _c27("density", "coverage"),
+    Claim(id="geometry-score-sees-topology", ledger=("c27",),
+          statement="The geometry score measures the geometry of the data manifold: dropping modes changes it more "
+                    "than a quality defect of the same FID.",
+          criterion="log r(GS, mode_drop) − log r(GS, FID-matched blur/noise), t 95 % over seeds: supported if the "
+                    "interval lies above log 2; refuted if it lies below 0.",
+          effect=geometry_separation, effect_name="log r(GS) mode drop − matched quality",
+          measures=("gs.mode_drop.rel", "gs.blur.rel", "gs.noise.rel"), support=LOG2, trained=False),
+    Claim(id="skill-tracks-training", ledger=("c27",),
+          statement="Skill rating: a trained discriminator's verdict is informative for evaluation — ratings of G "
+                    "snapshots track training.",
+          criterion="Spearman ρ between the generator snapshots' Glicko-2 ratings and their training step, t 95 % over "
+                    "seeds: supported if the interval lies above 0.3; refuted if it lies below 0. Control: the GAN "
+                    "learns (FID halves).",
+          effect=rho("skill.rho_step"), effect_name="Spearman ρ(rating, step)", measures=("skill.rho_step",),
+          support=0.3, trained=False, controls=(GAN_LEARNS,)),
+    Claim(id="skill-agrees-with-fid", ledger=("c27",),
+          statement="Skill rating: a trained discriminator's verdict is informative — ratings agree with FID.",
+          criterion="Spearman ρ between the snapshots' ratings and −FID, t 95 % over seeds: supported if the interval "
+                    "lies above 0.3; refuted if it lies below 0. Control: the GAN learns (FID halves). (Olsson et al. "
+                    "2018 report ratings that correlate with FID; their exact figure is not verified here.)",
+          effect=rho("skill.rho_neg_fid"), effect_name="Spearman ρ(rating, −FID)", measures=("skill.rho_neg_fid",),
+          support=0.3, trained=False, controls=(GAN_LEARNS,)),
 )
 
 SMOKE = Config(reference_size=200, samples=200, kid_subsets=20, gs_iterations=2, msssim_batches=1,
@@ -387,5 +496,5 @@ STUDY = Study(
     scales={"smoke": SMOKE, "quick": Config(), "full": FULL},
     run=run,
     plot=plot,
-    seeds={"smoke": 1, "quick": 1, "full": 3},
+    seeds={"smoke": 1, "quick": 3, "full": 5},
 )
