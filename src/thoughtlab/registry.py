@@ -22,6 +22,8 @@ STUDY_MODULES: tuple[str, ...] = (
     "thoughtlab.attention.study",
     "thoughtlab.csp.study",
     "thoughtlab.generative.gan_evaluation",
+    "thoughtlab.generative.tradeoffs",
+    "thoughtlab.generative.likelihood",
 )
 
 
