@@ -160,7 +160,7 @@ def train_family(family: str, cfg: Config, ctx: RunContext, pixels: torch.Tensor
     metrics = {f"fid.{family}.init": quality(draw(family, state, cfg.samples, ctx.seed))["fid"]}
     evaluate_point = lambda st: quality(draw(family, st, cfg.samples, ctx.seed))
     curve = rc.train_for_cpu(recipe, state, cfg.budget_s, cfg.fractions, evaluate_point,
-                             checkpoint=ctx.run_dir / f"{family}.pt", chunk=10, logger=ctx.log)
+                             checkpoint=ctx.run_dir / f"{family}.pt", chunk=5, logger=ctx.log)
     for index, point in enumerate(curve):  # the whole curve also under plain keys, for time-to-quality
         metrics[f"curve.fid.{family}.{index}"], metrics[f"curve.cpu.{family}.{index}"] = point["fid"], point["cpu_seconds"]
         at = "" if point["fraction"] == 1.0 else f"@{point['fraction']:g}"
