@@ -1,6 +1,5 @@
 """gan-likelihood: the decision rules on known inputs at their thresholds, the AIS control's exact formula, pooling."""
 
-import math
 
 import numpy as np
 import torch

@@ -32,7 +32,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from thoughtlab.generative.models import autoregressive as ar
 from thoughtlab.generative.models import flow as fl
 from thoughtlab.train.core import BatchOrder, Hook, TrainState, train
 
