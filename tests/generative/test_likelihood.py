@@ -46,8 +46,8 @@ def test_controls_at_their_boundaries():
     assert not lk.control_accurate([{"control_err": [0.05, -0.05]}])
     assert lk.ml_threshold_meaningful([{"below.ml": [1.0] + [0.0] * 9}])
     assert not lk.ml_threshold_meaningful([{"below.ml": [1.0] * 2 + [0.0] * 8}])
-    assert lk.adv_learned([{"fid.adv": 49.0, "fid.init": 100.0}])
-    assert not lk.adv_learned([{"fid.adv": 50.0, "fid.init": 100.0}])
+    assert lk.adv_learned([{"fid.adv": 49.0, "fid.mean_image": 100.0}])
+    assert not lk.adv_learned([{"fid.adv": 50.0, "fid.mean_image": 100.0}])
 
 
 def test_linear_control_error_is_small_with_a_long_schedule():

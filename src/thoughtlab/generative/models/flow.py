@@ -287,9 +287,11 @@ def bits_per_dim(flow: RealNVP, pixels: torch.Tensor, generator: torch.Generator
     return (-image_log_prob(flow, y) + dim * LOG256) / (dim * math.log(2.0))
 
 
-def decode(flow: RealNVP, z: torch.Tensor) -> torch.Tensor:
-    """Images in [0, 1] from flat latents: the flow as a generator G(z) = logit⁻¹(f⁻¹(z)) (clamped)."""
-    return inverse_logit(flow.inverse(z), flow.config.alpha).clamp(0.0, 1.0)
+def decode(flow: RealNVP, z: torch.Tensor, clamp: bool = True) -> torch.Tensor:
+    """Images from flat latents: the flow as a generator G(z) = logit⁻¹(f⁻¹(z)), in (−α/(1−2α), 1 + α/(1−2α));
+    clamped to [0, 1] unless ``clamp=False`` (training through G: a clamp would stop the gradient of dark pixels)."""
+    images = inverse_logit(flow.inverse(z), flow.config.alpha)
+    return images.clamp(0.0, 1.0) if clamp else images
 
 
 def sample_images(flow: RealNVP, n: int, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -101,7 +101,7 @@ class FlowGAN(_Pixels):
         nll = None
         if self.nll_weight > 0:
             nll = -fl.image_log_prob(flow, y).mean() / (dim * math.log(2.0)) * self.nll_weight
-        scalars = adversarial_step(state, lambda latent: fl.decode(flow, latent), y, z, nll)
+        scalars = adversarial_step(state, lambda latent: fl.decode(flow, latent, clamp=False), y, z, nll)
         if nll is not None:
             scalars["bpd"] = nll.item() / self.nll_weight + fl.LOG256 / math.log(2.0)
         return scalars
