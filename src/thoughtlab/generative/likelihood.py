@@ -373,7 +373,7 @@ STUDY = Study(
         "smoke": Config(hidden=4, steps=8, batch_size=16, test_images=40, threshold_images=40, fid_samples=40,
                         ais_images=2, ais_chains=2, leapfrog=2, obs_variances=(1e-2, 1e-3), ais_steps=(2, 3),
                         bdmc_images=2, train_limit=200),
-        "quick": Config(),
+        "quick": Config(steps=150, fid_samples=300, ais_steps=(10, 50)),
         "full": Config(size=28, hidden=64, steps=20000, batch_size=64, fid_samples=5000, ais_images=50,
                        ais_chains=16, leapfrog=10, obs_variances=(1e-2, 1e-3, 1e-4, 1e-5), ais_steps=(100, 1000, 10000),
                        bdmc_images=20),
