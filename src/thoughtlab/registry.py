@@ -22,9 +22,11 @@ STUDY_MODULES: tuple[str, ...] = (  # in the order of the notes (thought 5: P1, 
     "thoughtlab.attention.study",
     "thoughtlab.cyclegan.study",
     "thoughtlab.csp.study",
+    "thoughtlab.generative.tradeoffs",
     "thoughtlab.generative.distributions",
     "thoughtlab.generative.beyond_images",
     "thoughtlab.generative.gan_evaluation",
+    "thoughtlab.generative.likelihood",
     "thoughtlab.generative.batch_size",
 )
 

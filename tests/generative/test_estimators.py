@@ -3,7 +3,6 @@
 import math
 
 import pytest
-import torch
 
 from thoughtlab.errors import BadInput
 from thoughtlab.generative import estimators as E

@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 
 from thoughtlab.errors import BadInput
 from thoughtlab.generative.text import oracle as O
-from thoughtlab.generative.text.lstm import LstmShape, TokenLSTM, mean_nll
+from thoughtlab.generative.text.lstm import LstmShape, mean_nll
 
 SMALL = LstmShape(vocab=50, emb=8, hidden=8, length=6)
 

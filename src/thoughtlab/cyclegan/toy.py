@@ -123,7 +123,7 @@ class ToyRecipe:
         return {"a": sample_a(n, gen), "b": sample_b(self.cfg, n, gen)[0], **codes}
 
     def step(self, state: TrainState, batch: dict[str, torch.Tensor]) -> dict[str, float]:
-        m, cfg = state.models, self.cfg
+        m = state.models
         a, b = batch["a"], batch["b"]
         fakes, gen_loss = (self._augmented if self.model == "augmented" else self._plain)(m, batch)
         state.optimizers["G"].zero_grad(set_to_none=True)

@@ -1,1 +1,1 @@
-"""Generative model families shared by the studies of thought 5 (GANs, flows, autoregressive models)."""
+"""Generative model families of thought 5: GANs, flows (RealNVP) and autoregressive models (MADE, PixelCNN)."""

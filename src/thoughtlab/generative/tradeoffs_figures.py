@@ -1,0 +1,69 @@
+"""Figures of the ``gan-tradeoffs`` study (drawn from the seeds' outcomes only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from thoughtlab.generative.tradeoffs import FAMILIES, Config, curve_of
+from thoughtlab.study import Outcome
+
+
+def draw(cfg: Config, outcomes: list[Outcome], figures: Any) -> None:
+    """Time-to-quality curves, the c17 timing sweep, the measured-vs-published table, samples."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    for family, color in zip(FAMILIES, ("C0", "C1", "C2")):
+        for index, outcome in enumerate(outcomes):
+            cpu, fid = curve_of(outcome.metrics, family)
+            ax.plot(cpu, fid, marker="o", color=color, alpha=0.7, label=family if index == 0 else None)
+    ax.set(xlabel="CPU seconds of training", ylabel="FID (digit-CNN features)", yscale="log")
+    ax.legend()
+    fig.tight_layout()
+    figures.save("time_to_quality", fig, f"Time-to-quality: FID of {cfg.samples} samples against CPU seconds of "
+                 f"training, per family, one line per seed; budget {cfg.budget_s:g} CPU s per family.")
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    pixels = np.square(cfg.sides)
+    for family in ("ar", "flow"):
+        for kind, ax in (("sample_s", axes[0]), ("ratio", axes[1])):
+            values = [[o.metrics[f"sample_s.{family}.s{s}"] / (o.metrics[f"eval_s.{family}.s{s}"] if kind == "ratio"
+                       else 1.0) for s in cfg.sides] for o in outcomes]
+            ax.plot(pixels, np.mean(values, axis=0), marker="o", label=family)
+    axes[0].set(xscale="log", yscale="log", xlabel="pixels", ylabel=f"CPU s to sample {cfg.timing_batch} images")
+    axes[1].set(xscale="log", yscale="log", xlabel="pixels", ylabel="sampling time / density-evaluation time")
+    axes[1].plot(pixels, pixels / pixels[0], "k:", label="∝ pixels")
+    for ax in axes:
+        ax.legend()
+    fig.tight_layout()
+    figures.save("sampling_scaling", fig, "c17: CPU time to sample and its ratio to one density evaluation of the "
+                 "same batch, by image size (untrained nets of the study's architectures; mean over seeds).")
+
+    fig, ax = plt.subplots(figsize=(9, 2.8))
+    ax.axis("off")
+    mean = lambda key: float(np.mean([o.metrics[key] for o in outcomes]))
+    rows = [[family, f"{mean(f'params.{family}'):,.0f}", f"{mean(f'bpd.{family}'):.2f}" + (" (AIS)" if family == "gan" else ""),
+             f"{mean(f'fid.{family}'):.1f}", f"{mean(f'kid.{family}'):.4f}", f"{mean(f'precision.{family}'):.2f}/"
+             f"{mean(f'recall.{family}'):.2f}", f"{mean(f'draw_s.{family}'):.2f}"] for family in FAMILIES]
+    rows.append(["flow/GAN", f"{mean('params.flow') / mean('params.gan'):.2f}× (note: 4.3×)", "", "", "", "",
+                 f"{mean('draw_s.flow') / mean('draw_s.gan'):.1f}× (GPU-days: 17.5×)"])
+    table = ax.table(cellText=rows, colLabels=["family", "params", "test bits/dim", "FID", "KID", "P/R",
+                                               f"CPU s / {cfg.draw} samples"], loc="center")
+    table.auto_set_font_size(False)
+    table.set_fontsize(8)
+    fig.tight_layout()
+    figures.save("tradeoff_table", fig, "Measured trade-offs at equal CPU budget (mean over seeds) beside the note's "
+                 "figures (Glow vs Progressive GAN: 17.5× GPU-days, 4.3× parameters, 16× fewer pixels). The GAN's "
+                 "bits/dim is an AIS estimate under a Gaussian observation model, not a likelihood of the GAN.")
+
+    fig, axes = plt.subplots(1, len(FAMILIES), figsize=(9, 3.2))
+    for ax, family in zip(axes, FAMILIES):
+        grid = np.asarray(outcomes[0].data["examples"][family]).reshape(4, 4, 28, 28).transpose(0, 2, 1, 3)
+        ax.imshow(grid.reshape(112, 112), cmap="gray", vmin=0, vmax=1)
+        ax.set(title=family, xticks=[], yticks=[])
+    fig.tight_layout()
+    figures.save("samples", fig, "Samples of each family at the end of the equal CPU budget (seed 0).")
