@@ -86,7 +86,7 @@ ground_truth = st.fixed_dictionaries({
 @given(st.one_of(plausible_ground_truth(), ground_truth, json_values))
 def test_ground_truth_is_read_correctly_or_refused(tmp_path_factory, data):
     from thoughtlab.csp.datasets import load_annotations
-    from thoughtlab.csp.evaluate import evaluate
+    from thoughtlab.csp.evaluate import evaluate_miss_rate
 
     path = tmp_path_factory.mktemp("gt") / "gt.json"
     path.write_text(json.dumps(data))
@@ -99,7 +99,7 @@ def test_ground_truth_is_read_correctly_or_refused(tmp_path_factory, data):
     assert gt.images
     for image in gt.images:
         assert np.isfinite(image.boxes).all() and (image.boxes[:, 2:] >= 0).all()
-    result = evaluate(gt, [], ["Reasonable", "All"])  # any loaded ground truth can be evaluated
+    result = evaluate_miss_rate(gt, [], ["Reasonable", "All"])  # any loaded ground truth can be evaluated
     assert all(r.mr2 is None or 0 <= r.mr2 <= 1 for r in result.subsets.values())
 
 

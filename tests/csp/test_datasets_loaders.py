@@ -17,7 +17,7 @@ from thoughtlab.csp.datasets import (
     with_min_height,
     write_coco,
 )
-from thoughtlab.csp.evaluate import evaluate
+from thoughtlab.csp.evaluate import evaluate_miss_rate
 from thoughtlab.errors import BadInput
 
 VAL_GT = {
@@ -109,7 +109,7 @@ def test_any_loaded_set_round_trips_through_the_coco_writer_and_evaluates(tmp_pa
     ids = [ann["id"] for ann in json.loads((tmp_path / "out" / "gt.json").read_text())["annotations"]]
     assert min(ids) == 1 and len(set(ids)) == len(ids)
     perfect = [{"image_id": 1, "bbox": box.tolist(), "score": 1.0} for box in a.boxes[~a.ignore]]
-    ev = evaluate(tmp_path / "out" / "gt.json", perfect, ["Reasonable", "All"])
+    ev = evaluate_miss_rate(tmp_path / "out" / "gt.json", perfect, ["Reasonable", "All"])
     assert ev.mr2("Reasonable") == 0.0 and ev.subsets["Reasonable"].n_positives == 2   # v = 0 one is not reasonable
 
 

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from thoughtlab.csp.decode import Detections, decode, decode_image, detect, nms
+from thoughtlab.csp.decode import ImageDetections, decode, decode_image, detect, nms
 from thoughtlab.csp.model import CSP, CSPOutput
 from thoughtlab.csp.targets import make_targets
 from thoughtlab.errors import BadInput
@@ -113,7 +113,7 @@ def test_detect_runs_a_model_on_an_unpadded_image():
     torch.manual_seed(0)
     model = CSP("resnet18", width=0.125).train()
     dets = detect(model, torch.randn(2, 3, 50, 70), score_threshold=0.0)
-    assert model.training and len(dets) == 2 and isinstance(dets[0], Detections)
+    assert model.training and len(dets) == 2 and isinstance(dets[0], ImageDetections)
     for d in dets:
         assert len(d.boxes) > 0 and d.boxes[:, 2].max() <= 70 and d.boxes[:, 3].max() <= 50
 

@@ -15,7 +15,7 @@ from thoughtlab.csp.evaluate import (
     SUBSETS,
     Detections,
     EvalSettings,
-    evaluate,
+    evaluate_miss_rate,
     log_average_miss_rate,
     recall_at_references,
 )
@@ -43,7 +43,7 @@ def dets(*rows: tuple) -> list[dict]:
 
 
 def reasonable(gt: PedestrianSet, detections, **settings) -> object:
-    return evaluate(gt, detections, ["Reasonable"], EvalSettings(**settings)).subsets["Reasonable"]
+    return evaluate_miss_rate(gt, detections, ["Reasonable"], EvalSettings(**settings)).subsets["Reasonable"]
 
 
 def shifted(box, dx=0.0, dy=0.0, dh=0.0):
@@ -88,7 +88,7 @@ def test_height_filter_uses_the_1_25_expansion_on_both_ends():
     low = [(1, [400, 10, 16, 40.0], 0.9), (1, [450, 10, 16, 39.99], 0.8)]       # 50/1.25 = 40 kept, 39.99 dropped
     result = reasonable(gt, dets(*low))
     assert result.n_false_positives == 1
-    small = evaluate(gt_set([[{"box": [100, 100, 25, 60]}]]),
+    small = evaluate_miss_rate(gt_set([[{"box": [100, 100, 25, 60]}]]),
                      dets((1, [300, 10, 38, 93.74], 0.9), (1, [400, 10, 38, 93.75], 0.8)),   # 75*1.25 = 93.75
                      ["Small"]).subsets["Small"]
     assert small.n_false_positives == 1
@@ -104,13 +104,13 @@ def test_person_outside_the_height_range_becomes_an_ignore_region():
 def test_visibility_ranges_select_subsets_and_are_read_from_the_vis_ratio_field():
     gt = gt_set([[{"box": PERSON, "vis": 0.64}, {"box": shifted(PERSON, 200), "vis": 0.1},
                   {"box": shifted(PERSON, 400), "vis": 0.95}]])
-    ev = evaluate(gt, [], ["Reasonable", "Heavy", "HeavyCSP", "Partial", "Bare", "All"])
+    ev = evaluate_miss_rate(gt, [], ["Reasonable", "Heavy", "HeavyCSP", "Partial", "Bare", "All"])
     counts = {name: r.n_positives for name, r in ev.subsets.items()}
     assert counts == {"Reasonable": 1, "Heavy": 1, "HeavyCSP": 2, "Partial": 0, "Bare": 1, "All": 2}
     assert ev.mr2("Partial") is None   # no positives: undefined, not -100 %
     table = ev.table().splitlines()
     assert len(table) == 7 and "n/a" in table[4] and "[0.00, 0.65]" in table[3] and "100.00%" in table[1]
-    assert evaluate(gt, [], "Bare").mr2("Bare") == 1.0
+    assert evaluate_miss_rate(gt, [], "Bare").mr2("Bare") == 1.0
     summary = json.loads(json.dumps(ev.summary(), allow_nan=False))
     assert summary["subsets"]["Partial"]["mr2"] is None and summary["settings"]["fppi_points"] == "exact"
 
@@ -125,7 +125,7 @@ def test_equal_iou_goes_to_the_last_person_in_file_order():
     gt = gt_set([[{"box": a, "height": 60}, {"box": b, "height": 60}]])
     d1 = (1, [1.0, 0.0, 10.0, 20.0], 0.9)    # IoU 0.818 with both -> takes b
     d2 = (1, [-2.0, 0.0, 10.0, 20.0], 0.8)   # IoU 0.667 with a, 0.43 with b
-    result = evaluate(gt, dets(d1, d2), ["Reasonable"], EvalSettings(expand_filter=10)).subsets["Reasonable"]
+    result = evaluate_miss_rate(gt, dets(d1, d2), ["Reasonable"], EvalSettings(expand_filter=10)).subsets["Reasonable"]
     assert result.n_true_positives == 2
 
 
@@ -167,7 +167,7 @@ def test_detections_on_unknown_images_and_other_categories_are_dropped():
     gt = gt_set([[{"box": PERSON}]])
     rows = dets((1, PERSON, 0.9), (7, PERSON, 0.9)) + [{"image_id": 1, "category_id": 2, "bbox": PERSON,
                                                         "score": 0.99}]
-    ev = evaluate(gt, rows, ["Reasonable"])
+    ev = evaluate_miss_rate(gt, rows, ["Reasonable"])
     assert ev.n_detections_unknown_image == 1 and ev.mr2() == 0.0 and ev.subsets["Reasonable"].n_false_positives == 0
 
 
@@ -176,7 +176,7 @@ def test_caltech_protocol_bounds_and_aspect():
     border = [2.0, 100.0, 41.0, 100.0]                # crosses x = 5: ignored
     gt = gt_set([[{"box": person}, {"box": border}]])
     rows = dets((1, [99.5, 100, 41, 100], 0.9), (1, border, 0.8))   # IoU 1 resized, 0.49 as annotated
-    result = evaluate(gt, rows, ["Reasonable"], EvalSettings.caltech()).subsets["Reasonable"]
+    result = evaluate_miss_rate(gt, rows, ["Reasonable"], EvalSettings.caltech()).subsets["Reasonable"]
     assert (result.n_positives, result.n_true_positives, result.n_ignored_detections) == (1, 1, 1)
     plain = reasonable(gt, rows)
     assert plain.n_positives == 2 and plain.n_true_positives == 1
@@ -196,13 +196,13 @@ def test_log_average_on_a_known_step_curve_and_reference_points():
 def test_bad_inputs_are_named():
     gt = gt_set([[{"box": PERSON}]])
     with pytest.raises(UnknownName):
-        evaluate(gt, [], ["Nope"])
+        evaluate_miss_rate(gt, [], ["Nope"])
     with pytest.raises(UnknownName):
         EvalSettings(below_first="zero")
     with pytest.raises(BadInput, match=r"\[1\]"):
-        evaluate(gt, [{"image_id": 1, "bbox": PERSON, "score": 1}, {"image_id": 1, "bbox": [1, 2], "score": 1}])
+        evaluate_miss_rate(gt, [{"image_id": 1, "bbox": PERSON, "score": 1}, {"image_id": 1, "bbox": [1, 2], "score": 1}])
     with pytest.raises(BadInput, match="needs image_id"):
-        evaluate(gt, [{"image_id": 1, "bbox": PERSON}])
+        evaluate_miss_rate(gt, [{"image_id": 1, "bbox": PERSON}])
 
 
 # ---------------------------------------------------------------- a literal oracle of evaluateImg/accumulate
@@ -278,7 +278,7 @@ def test_matches_a_literal_oracle_on_random_sets(seed):
     gt = gt_set(people, n_images)
     for settings in (EvalSettings(), EvalSettings(max_detections_per_image=4, below_first="python"),
                      EvalSettings(fppi_points="rounded", iou_threshold=0.7)):
-        ev = evaluate(gt, rows, list(SUBSETS), settings)
+        ev = evaluate_miss_rate(gt, rows, list(SUBSETS), settings)
         for subset in SUBSETS.values():
             want = _oracle(gt, rows, subset, settings)
             got = ev.subsets[subset.name].mr2
@@ -302,6 +302,6 @@ def test_full_val_sized_set_evaluates_in_seconds():
     boxes_all = np.concatenate(boxes_all)
     detections = Detections(np.concatenate(ids), boxes_all, rng.random(len(boxes_all)))
     start = time.perf_counter()
-    ev = evaluate(gt_set(people), detections)
+    ev = evaluate_miss_rate(gt_set(people), detections)
     assert time.perf_counter() - start < 10.0 and len(detections.scores) > 100_000
     assert 0.0 < ev.mr2("Reasonable") < 1.0

@@ -1,7 +1,7 @@
 """Miss-rate-vs-FPPI figures: one panel per subset, and a comparison of detectors on one subset."""
 
 from thoughtlab.csp.datasets import PedestrianSet, make_image
-from thoughtlab.csp.evaluate import evaluate
+from thoughtlab.csp.evaluate import evaluate_miss_rate
 from thoughtlab.csp.evaluate_plots import plot_comparison, plot_subsets
 
 
@@ -17,7 +17,7 @@ def _evaluation(score_of_miss: float):
                              make_image(2, "2.png", 640, 480, [])])
     detections = [{"image_id": 1, "bbox": people[0], "score": 0.9},
                   {"image_id": 2, "bbox": [10, 10, 41, 100], "score": score_of_miss}]
-    return evaluate(gt, detections, ["Reasonable", "Heavy", "Partial", "All", "Bare"])
+    return evaluate_miss_rate(gt, detections, ["Reasonable", "Heavy", "Partial", "All", "Bare"])
 
 
 def test_plot_subsets_draws_one_panel_per_subset_with_mr_in_the_legend(tmp_path):

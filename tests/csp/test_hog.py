@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from thoughtlab.csp.decode import box_iou
-from thoughtlab.csp.evaluate import evaluate
+from thoughtlab.csp.evaluate import evaluate_miss_rate
 from thoughtlab.csp.hog import (
     DEFAULT_UPSCALE,
     PERSON_FRACTION,
@@ -99,7 +99,7 @@ def test_dataset_runner_writes_coco_results_the_evaluator_reads(tmp_path):
     results = hog_detect_dataset(gt_path, tmp_path / "images" / "test", upscale=1.0)
     assert all(set(r) == {"image_id", "category_id", "bbox", "score"} for r in results)
     assert {r["image_id"] for r in results} <= {1, 2}
-    assert evaluate(gt_path, results, subsets=("All",)).subsets["All"].n_images == 2
+    assert evaluate_miss_rate(gt_path, results, subsets=("All",)).subsets["All"].n_images == 2
     with pytest.raises(BadInput):
         hog_detect_dataset(gt_path, tmp_path / "missing")
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from thoughtlab.csp.datasets import PedestrianSet, make_image
-from thoughtlab.csp.evaluate import evaluate, image_matches
+from thoughtlab.csp.evaluate import evaluate_miss_rate, image_matches
 from thoughtlab.csp.intervals import image_bootstrap, mr2_or_nan
 from thoughtlab.errors import BadInput
 from thoughtlab.stats import mean_ci
@@ -62,7 +62,7 @@ def random_set(seed: int, n: int = 30):
 
 def test_all_images_once_in_order_reproduce_evaluate():
     gt, detections = random_set(3)
-    full = evaluate(gt, detections, ["Reasonable", "All"])
+    full = evaluate_miss_rate(gt, detections, ["Reasonable", "All"])
     for subset in ("Reasonable", "All"):
         matches = image_matches(gt, detections, subset)
         assert len(matches) == 30
@@ -73,7 +73,7 @@ def test_all_images_once_in_order_reproduce_evaluate():
 @settings(max_examples=25, deadline=None)
 @given(st.integers(0, 2**16), st.lists(st.integers(0, 11), min_size=1, max_size=20))
 def test_a_resample_is_evaluate_on_the_resampled_set(seed, indices):
-    """Oracle: a resample equals evaluate() on a set where each drawn image is a new image (fresh ascending ids)."""
+    """Oracle: a resample equals evaluate_miss_rate() on a set where each drawn image is a new image (fresh ascending ids)."""
     gt, detections = random_set(seed, 12)
     by_id = sorted(gt.images, key=lambda im: im.image_id)
     copies, copied = [], []
@@ -81,7 +81,7 @@ def test_a_resample_is_evaluate_on_the_resampled_set(seed, indices):
         image = by_id[index]
         copies.append(make_image(new_id, f"{new_id}.png", 640, 480, image.boxes, visibility=image.visibility))
         copied += [{**d, "image_id": new_id} for d in detections if d["image_id"] == image.image_id]
-    expected = evaluate(PedestrianSet("copies", copies), copied, ["Reasonable"]).mr2("Reasonable")
+    expected = evaluate_miss_rate(PedestrianSet("copies", copies), copied, ["Reasonable"]).mr2("Reasonable")
     assert image_matches(gt, detections).mr2(indices) == expected
 
 

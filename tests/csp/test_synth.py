@@ -176,13 +176,13 @@ def test_split_json_has_the_citypersons_layout_and_round_trips(tmp_path):
 
 
 def test_the_evaluator_reads_a_split_and_scores_perfect_detections_zero(tmp_path):
-    from thoughtlab.csp.evaluate import evaluate
+    from thoughtlab.csp.evaluate import evaluate_miss_rate
 
     paths = make_dataset(tmp_path, {"test": 6}, seed=1, preset="default", width=320, height=240)
     data = json.loads(paths["test"].read_text())
     dets = [{"image_id": a["image_id"], "category_id": 1, "bbox": a["bbox"], "score": 1.0}
             for a in data["annotations"] if not a["ignore"]]
-    result = evaluate(paths["test"], dets, subsets=["Reasonable"])
+    result = evaluate_miss_rate(paths["test"], dets, subsets=["Reasonable"])
     assert result.mr2("Reasonable") == 0.0
 
 

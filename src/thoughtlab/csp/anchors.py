@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 
 from thoughtlab.csp.anchors_model import ANCHOR_STRIDE, AnchorNet, AnchorOutput
-from thoughtlab.csp.decode import NMS_IOU, Detections, box_iou, nms
+from thoughtlab.csp.decode import NMS_IOU, ImageDetections, box_iou, nms
 from thoughtlab.csp.model import PAD_MULTIPLE
 from thoughtlab.csp.spec import DetectorSpec
 from thoughtlab.errors import BadInput
@@ -237,8 +237,8 @@ def anchor_loss(outputs: AnchorOutput, targets: dict[str, torch.Tensor]) -> tupl
 
 def decode_anchor_outputs(outputs: AnchorOutput, image_sizes: list[tuple[int, int]], score_threshold: float,
                           design: AnchorDesign, nms_iou: float = NMS_IOU, pre_nms_top_k: int = PRE_NMS_TOP_K,
-                          max_detections: int = MAX_DETECTIONS) -> list[Detections]:
-    """One :class:`Detections` per image: threshold, top-k, decode, clip to the unpadded (H, W), NMS, keep 100."""
+                          max_detections: int = MAX_DETECTIONS) -> list[ImageDetections]:
+    """One :class:`ImageDetections` per image: threshold, top-k, decode, clip to the unpadded (H, W), NMS, keep 100."""
     if len(image_sizes) != outputs.logits.shape[0]:
         raise BadInput(f"decode got {len(image_sizes)} image sizes for a batch of {outputs.logits.shape[0]}")
     logits, deltas = flatten_outputs(outputs)
@@ -254,7 +254,7 @@ def decode_anchor_outputs(outputs: AnchorOutput, image_sizes: list[tuple[int, in
         nonempty = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
         boxes, kept_scores = boxes[nonempty], scores[keep][nonempty]
         order = nms(boxes, kept_scores, nms_iou)[:max_detections]
-        results.append(Detections(boxes[order].cpu(), kept_scores[order].cpu()))
+        results.append(ImageDetections(boxes[order].cpu(), kept_scores[order].cpu()))
     return results
 
 

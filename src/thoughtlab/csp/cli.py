@@ -15,7 +15,7 @@ ASPECT = validate.argtype(lambda v: validate.number(v, "the aspect ratio (width 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
     """MR⁻² of a COCO-results detections file against a ground-truth annotation file or folder."""
-    from thoughtlab.csp.evaluate import DEFAULT_SUBSETS, EvalSettings, evaluate
+    from thoughtlab.csp.evaluate import DEFAULT_SUBSETS, EvalSettings, evaluate_miss_rate
     from thoughtlab.fileio import atomic_write_bytes, atomic_write_json
 
     overrides = {"below_first": args.below_first, "fppi_points": args.fppi_points}
@@ -25,7 +25,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
             raise UserError(f"{what} {path} does not exist; check the path")
     if args.out:
         validate.output_dir(args.out, "--out")
-    result = evaluate(args.gt, args.detections, args.subsets or DEFAULT_SUBSETS, settings)
+    result = evaluate_miss_rate(args.gt, args.detections, args.subsets or DEFAULT_SUBSETS, settings)
     print(result.table())
     if result.n_detections_unknown_image:
         print(f"note: {result.n_detections_unknown_image} detections name images absent from the ground truth (ignored)")

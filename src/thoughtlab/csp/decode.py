@@ -39,7 +39,7 @@ NMS_IOU = 0.5
 NMS_BLOCK = 256
 
 
-class Detections(NamedTuple):
+class ImageDetections(NamedTuple):
     """Boxes (k, 4) as (x1, y1, x2, y2) pixels and scores (k,), by descending score."""
 
     boxes: torch.Tensor
@@ -126,7 +126,7 @@ def nms(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float = NMS_IO
 def decode_image(center: torch.Tensor, scale: torch.Tensor, offset: torch.Tensor, image_size: tuple[int, int],
                  stride: int = STRIDE, score_threshold: float = SCORE_THRESHOLD, aspect_ratio: float = ASPECT_RATIO,
                  nms_threshold: float | None = NMS_IOU, area_offset: float = 1.0,
-                 pre_nms_top_k: int | None = None) -> Detections:
+                 pre_nms_top_k: int | None = None) -> ImageDetections:
     """Detections of one image from its maps: center *scores* (1,h,w) in [0,1], scale (1,h,w), offset (2,h,w).
 
     ``image_size`` is the original (H, W) before padding; ``nms_threshold=None`` skips NMS.
@@ -158,11 +158,11 @@ def decode_image(center: torch.Tensor, scale: torch.Tensor, offset: torch.Tensor
         order = torch.argsort(scores, descending=True, stable=True)
     else:
         order = nms(boxes, scores, nms_threshold, area_offset)
-    return Detections(boxes[order], scores[order])
+    return ImageDetections(boxes[order], scores[order])
 
 
-def decode(outputs: CSPOutput, image_sizes: list[tuple[int, int]], **options: float | None) -> list[Detections]:
-    """Decode a batch of raw head outputs (center logits); one :class:`Detections` per image.
+def decode(outputs: CSPOutput, image_sizes: list[tuple[int, int]], **options: float | None) -> list[ImageDetections]:
+    """Decode a batch of raw head outputs (center logits); one :class:`ImageDetections` per image.
 
     ``options`` go to :func:`decode_image` (stride, score_threshold, aspect_ratio, nms_threshold,
     area_offset, pre_nms_top_k).
@@ -175,7 +175,7 @@ def decode(outputs: CSPOutput, image_sizes: list[tuple[int, int]], **options: fl
 
 
 @torch.no_grad()
-def detect(model: torch.nn.Module, images: torch.Tensor, **options: float | None) -> list[Detections]:
+def detect(model: torch.nn.Module, images: torch.Tensor, **options: float | None) -> list[ImageDetections]:
     """Run a CSP model in eval mode on normalised images (N, 3, H, W): pad to 16, forward, decode, unpad."""
     was_training = model.training
     model.eval()

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from thoughtlab.csp.anchors import anchor_spec
-from thoughtlab.csp.decode import Detections, decode
+from thoughtlab.csp.decode import ImageDetections, decode
 from thoughtlab.csp.loss import LOSS_WEIGHTS, SCALE_FORMS, csp_loss
 from thoughtlab.csp.model import CSP
 from thoughtlab.csp.spec import DetectorSpec, stack_dicts
@@ -56,7 +56,7 @@ def csp_spec(config: dict[str, Any] | None = None) -> DetectorSpec:
         parts = csp_loss(outputs, CSPTargets(**batch), weights=weights, scale_form=cfg["scale_loss"])
         return parts.total, {name: float(getattr(parts, name).detach()) for name in ("center", "scale", "offset")}
 
-    def decode_fn(outputs: Any, sizes: list[tuple[int, int]], score_threshold: float) -> list[Detections]:
+    def decode_fn(outputs: Any, sizes: list[tuple[int, int]], score_threshold: float) -> list[ImageDetections]:
         return decode(outputs, sizes, score_threshold=score_threshold, aspect_ratio=float(cfg["aspect_ratio"]),
                       nms_threshold=float(cfg["nms_iou"]), pre_nms_top_k=cfg["pre_nms_top_k"])
 

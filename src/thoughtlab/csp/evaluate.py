@@ -250,7 +250,7 @@ class _ImageWork:
     det_boxes: np.ndarray
 
 
-def evaluate(ground_truth: PedestrianSet | str | Path, detections: Detections | str | Path | Sequence[dict],
+def evaluate_miss_rate(ground_truth: PedestrianSet | str | Path, detections: Detections | str | Path | Sequence[dict],
              subsets: Iterable[str | Subset] = DEFAULT_SUBSETS, settings: EvalSettings | None = None) -> Evaluation:
     """MR⁻² of ``detections`` on ``ground_truth`` for each subset (see the module docstring for the rules)."""
     settings = settings or EvalSettings()

@@ -38,7 +38,7 @@ import torch
 from PIL import Image
 
 from thoughtlab.csp.datasets import PedestrianSet, load_annotations
-from thoughtlab.csp.decode import ASPECT_RATIO, NMS_IOU, Detections, nms
+from thoughtlab.csp.decode import ASPECT_RATIO, NMS_IOU, ImageDetections, nms
 from thoughtlab.errors import BadInput, UserError
 
 WINDOW = (64, 128)  # (width, height) of the default people detector's window
@@ -117,7 +117,7 @@ def windows_to_person_boxes(windows: np.ndarray, upscale: tuple[float, float], i
 
 
 def hog_detect(image: np.ndarray, upscale: float = DEFAULT_UPSCALE, hit_threshold: float = HIT_THRESHOLD,
-               scale_step: float = SCALE_STEP, nms_threshold: float = NMS_IOU) -> Detections:
+               scale_step: float = SCALE_STEP, nms_threshold: float = NMS_IOU) -> ImageDetections:
     """Detect people in one RGB uint8 image (H, W, 3); boxes in its pixels, scores = SVM margins.
 
     See the module docstring for the upscaling, padding, box conversion and NMS choices.
@@ -143,7 +143,7 @@ def hog_detect(image: np.ndarray, upscale: float = DEFAULT_UPSCALE, hit_threshol
     nonempty = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
     boxes, scores = boxes[nonempty].float(), scores[nonempty].float()
     order = nms(boxes, scores, nms_threshold) if len(scores) else torch.zeros(0, dtype=torch.long)
-    return Detections(boxes[order], scores[order])
+    return ImageDetections(boxes[order], scores[order])
 
 
 def read_rgb(path: Path) -> np.ndarray:
@@ -155,7 +155,7 @@ def read_rgb(path: Path) -> np.ndarray:
         raise BadInput(f"cannot read image {path} ({exc.__class__.__name__}); check the image folder") from None
 
 
-def detections_to_coco(image_id: int, detections: Detections) -> list[dict[str, Any]]:
+def detections_to_coco(image_id: int, detections: ImageDetections) -> list[dict[str, Any]]:
     """One image's detections as COCO results entries ``{image_id, category_id 1, bbox [x,y,w,h], score}``."""
     return [{"image_id": int(image_id), "category_id": 1, "bbox": [round(float(v), 2) for v in box],
              "score": round(float(score), 5)}

@@ -27,7 +27,7 @@ from PIL import Image, ImageDraw
 from torch import nn
 
 from thoughtlab.csp import evaluate as mr
-from thoughtlab.csp.decode import Detections
+from thoughtlab.csp.decode import ImageDetections
 from thoughtlab.csp.detectors import load_detector
 from thoughtlab.csp.model import normalize_images, pad_to_multiple
 from thoughtlab.csp.spec import DetectorSpec
@@ -42,12 +42,12 @@ PREDICT_BATCH = 8
 
 @torch.no_grad()
 def predict(spec: DetectorSpec, model: nn.Module, images: Sequence[np.ndarray], score_threshold: float,
-            batch_size: int = PREDICT_BATCH) -> list[Detections]:
+            batch_size: int = PREDICT_BATCH) -> list[ImageDetections]:
     """Detections of uint8 (H, W, 3) images (consecutive equal sizes are batched), model in eval mode."""
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    results: list[Detections] = []
+    results: list[ImageDetections] = []
     try:
         start = 0
         while start < len(images):
@@ -58,7 +58,7 @@ def predict(spec: DetectorSpec, model: nn.Module, images: Sequence[np.ndarray], 
             batch = torch.stack([torch.from_numpy(np.ascontiguousarray(im)).permute(2, 0, 1) for im in images[start:stop]])
             padded, hw = pad_to_multiple(normalize_images(batch.to(device)))
             outputs = model(padded)
-            results.extend(Detections(d.boxes.cpu(), d.scores.cpu())
+            results.extend(ImageDetections(d.boxes.cpu(), d.scores.cpu())
                            for d in spec.decode(outputs, [hw] * (stop - start), score_threshold))
             start = stop
     finally:
@@ -66,7 +66,7 @@ def predict(spec: DetectorSpec, model: nn.Module, images: Sequence[np.ndarray], 
     return results
 
 
-def to_eval_detections(image_ids: Sequence[int], detections: Sequence[Detections]) -> mr.Detections:
+def to_eval_detections(image_ids: Sequence[int], detections: Sequence[ImageDetections]) -> mr.Detections:
     """Per-image detections -> the evaluator's parallel arrays (boxes as x, y, w, h)."""
     ids = np.concatenate([np.full(len(d.scores), i, np.int64) for i, d in zip(image_ids, detections)] or [np.zeros(0, np.int64)])
     boxes = np.concatenate([d.xywh().double().numpy() for d in detections] or [np.zeros((0, 4))]).reshape(-1, 4)
@@ -79,7 +79,7 @@ def evaluate_model(spec: DetectorSpec, model: nn.Module, data: ImageSet, score_t
     """MR⁻² (official protocol, :func:`thoughtlab.csp.evaluate.evaluate`) of ``model`` on ``data``'s raw annotations."""
     data = data.subset(max_images)
     detections = predict(spec, model, [data.image(i) for i in range(len(data))], score_threshold)
-    return mr.evaluate(data.annotations, to_eval_detections(data.annotations.image_ids(), detections), subsets)
+    return mr.evaluate_miss_rate(data.annotations, to_eval_detections(data.annotations.image_ids(), detections), subsets)
 
 
 def list_images(source: str | Path) -> list[Path]:
@@ -110,13 +110,13 @@ def image_ids(files: list[Path], gt: str | Path | None = None) -> list[int]:
     return [by_name[f.name] for f in files]
 
 
-def coco_results(image_id: int, detections: Detections) -> list[dict[str, Any]]:
+def coco_results(image_id: int, detections: ImageDetections) -> list[dict[str, Any]]:
     """COCO results entries of one image (bbox as x, y, w, h; rounded to 0.01 px)."""
     return [{"image_id": int(image_id), "category_id": 1, "bbox": [round(float(v), 2) for v in box],
              "score": round(float(score), 5)} for box, score in zip(detections.xywh().tolist(), detections.scores.tolist())]
 
 
-def draw_detections(image: np.ndarray, detections: Detections) -> bytes:
+def draw_detections(image: np.ndarray, detections: ImageDetections) -> bytes:
     """PNG bytes of ``image`` with each box drawn (green) and its score."""
     canvas = Image.fromarray(image)
     draw = ImageDraw.Draw(canvas)

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from thoughtlab.csp.decode import Detections
+from thoughtlab.csp.decode import ImageDetections
 
 
 @dataclass
@@ -19,7 +19,7 @@ class DetectorSpec:
 
     ``targets(persons_xyxy, ignore_xyxy, (H, W)) -> dict`` of one crop's target tensors; ``collate`` stacks
     them; ``loss(outputs, batch) -> (total, {part: float})``; ``decode(outputs, sizes, score_threshold)``
-    gives one :class:`~thoughtlab.csp.decode.Detections` per image.  ``config`` rebuilds the spec via
+    gives one :class:`~thoughtlab.csp.decode.ImageDetections` per image.  ``config`` rebuilds the spec via
     :func:`thoughtlab.csp.detectors.build_detector` and is saved with every checkpoint.
     """
 
@@ -29,7 +29,7 @@ class DetectorSpec:
     targets: Callable[[np.ndarray, np.ndarray, tuple[int, int]], dict[str, torch.Tensor]]
     collate: Callable[[list[dict[str, torch.Tensor]]], dict[str, torch.Tensor]]
     loss: Callable[[Any, dict[str, torch.Tensor]], tuple[torch.Tensor, dict[str, float]]]
-    decode: Callable[[Any, list[tuple[int, int]], float], list[Detections]]
+    decode: Callable[[Any, list[tuple[int, int]], float], list[ImageDetections]]
 
 
 def stack_dicts(items: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:

@@ -32,7 +32,7 @@ import numpy as np
 
 from thoughtlab.csp.benchmark import (DISTRIBUTIONS, FINAL, FRACTIONS, Config, designs, jobs,
                                       make_benchmark, train_all)
-from thoughtlab.csp.evaluate import Evaluation, ImageMatches, evaluate, image_matches
+from thoughtlab.csp.evaluate import Evaluation, ImageMatches, evaluate_miss_rate, image_matches
 from thoughtlab.csp.evaluate_plots import draw_curve, style_axes
 from thoughtlab.csp.hog import hog_detect_dataset
 from thoughtlab.csp.intervals import image_bootstrap, mr2_or_nan
@@ -119,7 +119,7 @@ def run(cfg: Config, ctx: RunContext) -> Outcome:
                    for name, t in trained.items()}
         measure_point(metrics, matches, fraction, ctx.seed)
     finals = {name: t["detections"][FINAL] for name, t in trained.items()} | {"hog": evaluate_hog(folders, ctx)}
-    evaluations = {name: {dist: evaluate(truth[dist], found, subsets=SUBSETS) for dist, found in per.items()}
+    evaluations = {name: {dist: evaluate_miss_rate(truth[dist], found, subsets=SUBSETS) for dist, found in per.items()}
                    for name, per in finals.items()}
     for name, per_dist in evaluations.items():
         for dist, ev in per_dist.items():
