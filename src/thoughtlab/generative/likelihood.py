@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -38,6 +37,8 @@ from torch import nn
 
 from thoughtlab.data import load_dataset
 from thoughtlab.generative import THOUGHT
+from thoughtlab.generative.likelihood_config import AIS_ARMS, ARMS, FRACTIONS, LINEAR_SCALE, Config
+from thoughtlab.generative.likelihood_figures import draw
 from thoughtlab.generative.models import flow as fl
 from thoughtlab.generative.models import recipes as rc
 from thoughtlab.metrics import evaluate
@@ -46,40 +47,6 @@ from thoughtlab.metrics.extractors import DigitCNNExtractor
 from thoughtlab.stats import Interval, bootstrap_ci, child_seed
 from thoughtlab.study import Claim, Control, Outcome, RunContext, Study
 from thoughtlab.train.core import Hook, TrainState, at_fractions, train
-
-ARMS: tuple[str, ...] = ("ml", "adv", "hybrid")
-FRACTIONS: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0)
-AIS_ARMS: tuple[str, ...] = ("ml", "adv")
-LINEAR_SCALE = 0.2  # the control decoder g(z) = m + 0.2·z
-
-
-@dataclass(frozen=True)
-class Config:
-    """One scale.  size: digits are average-pooled to size×size.  hidden: RealNVP s,t-net width.  steps,
-    batch_size, lr_ml, lr_adv: training of every arm.  hybrid_weight: λ of the hybrid.  d_width: MLP
-    discriminator width.  test_images / threshold_images: test set for NLL and c28 / training images that set τ.
-    fid_samples: samples per FID.  ais_images, ais_chains, leapfrog, obs_variances, ais_steps: the AIS grid.
-    bdmc_images: simulated examples for BDMC.  train_limit: training images used (None = all 4,000)."""
-
-    size: int = 14
-    hidden: int = 16
-    steps: int = 300
-    batch_size: int = 64
-    lr_ml: float = 1e-3
-    lr_adv: float = 2e-4
-    hybrid_weight: float = 1.0
-    d_width: int = 128
-    test_images: int = 500
-    threshold_images: int = 1000
-    fid_samples: int = 500
-    ais_images: int = 4
-    ais_chains: int = 4
-    leapfrog: int = 4
-    obs_variances: tuple[float, ...] = (1e-1, 1e-2, 1e-3)
-    ais_steps: tuple[int, ...] = (10, 100)
-    bdmc_images: int = 4
-    train_limit: int | None = None
-
 
 def pooled_pixels(images: np.ndarray, size: int) -> torch.Tensor:
     """[0, 1] 28×28 digits → 8-bit pixel values (float) at size×size by average pooling."""
@@ -354,8 +321,6 @@ CLAIMS = (
 # ------------------------------------------------------------------------------------------- figures
 def plot(cfg: Config, outcomes: list[Outcome], figures: Any) -> None:
     """The study's figures, drawn by :mod:`thoughtlab.generative.likelihood_figures`."""
-    from thoughtlab.generative.likelihood_figures import draw
-
     draw(cfg, outcomes, figures)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from thoughtlab.generative.likelihood import AIS_ARMS, ARMS, FRACTIONS, Config
+from thoughtlab.generative.likelihood_config import AIS_ARMS, ARMS, FRACTIONS, Config
 from thoughtlab.generative.models import flow as fl
 from thoughtlab.study import Outcome
 

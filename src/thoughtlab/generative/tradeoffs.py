@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -34,6 +33,8 @@ import torch
 
 from thoughtlab.data import load_dataset
 from thoughtlab.generative import THOUGHT, gan
+from thoughtlab.generative.tradeoffs_config import FAMILIES, PUBLISHED, Config, curve_of
+from thoughtlab.generative.tradeoffs_figures import draw as draw_figures
 from thoughtlab.generative.models import autoregressive as ar
 from thoughtlab.generative.models import flow as fl
 from thoughtlab.generative.models import recipes as rc
@@ -44,43 +45,6 @@ from thoughtlab.stats import Interval, child_seed, exact, mean_ci
 from thoughtlab.study import Claim, Control, Outcome, RunContext, Study
 from thoughtlab.train.core import TrainState
 
-FAMILIES: tuple[str, ...] = ("flow", "ar", "gan")
-PUBLISHED = {"gpu_days_ratio": 17.5, "gpu_days_ratio_one_week": 8.75, "params_ratio": 4.3, "params_ratio_counted": 3.7,
-             "pixels_ratio": 16.0}
-
-
-@dataclass(frozen=True)
-class Config:
-    """One scale.  budget_s: CPU seconds of training steps per family.  fractions: curve points.
-    flow_hidden, ar_channels, ar_layers, gan_width: model sizes.  batch sizes and learning rates per family.
-    samples: generated (and real test) images per quality measurement.  test_images: images for bits/dim.
-    ais_images / ais_steps / ais_variance: the GAN's AIS estimate.  sides / timing_batch: the c17 timing sweep.
-    draw: samples whose drawing time is measured at 28×28.  train_limit: training images (None = 4,000)."""
-
-    budget_s: float = 40.0
-    fractions: tuple[float, ...] = (0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1.0)
-    flow_hidden: int = 32
-    ar_channels: int = 16
-    ar_layers: int = 4
-    gan_width: int = 128
-    batch_flow: int = 64
-    batch_ar: int = 16
-    batch_gan: int = 64
-    lr_flow: float = 1e-3
-    lr_ar: float = 3e-3
-    lr_gan: float = 1e-3
-    samples: int = 300
-    test_images: int = 1000
-    ais_images: int = 10
-    ais_steps: int = 100
-    ais_variance: float = 0.025  # Wu et al. 2017's σ² for their 10-d MNIST GAN
-    sides: tuple[int, ...] = (8, 12, 16, 20, 24, 28)
-    timing_batch: int = 16
-    draw: int = 1000
-    train_limit: int | None = None
-
-
-# ------------------------------------------------------------------------------------------ families
 def build(family: str, cfg: Config, pixels: torch.Tensor, seed: int, side: int = 28) -> tuple[Any, TrainState]:
     """Recipe and training state of one family (weights from ``child_seed(seed, family)``)."""
     torch.manual_seed(child_seed(seed, family))
@@ -261,13 +225,6 @@ def run(cfg: Config, ctx: RunContext) -> Outcome:
 
 
 # ------------------------------------------------------------------------------------------ verdicts
-def curve_of(view: Mapping[str, Any], family: str) -> tuple[np.ndarray, np.ndarray]:
-    """(CPU seconds, FID) at the curve points of one family."""
-    count = sum(1 for key in view if key.startswith(f"curve.fid.{family}."))
-    return (np.array([view[f"curve.cpu.{family}.{i}"] for i in range(count)]),
-            np.array([view[f"curve.fid.{family}.{i}"] for i in range(count)]))
-
-
 def time_to_quality(cpu: np.ndarray, fid: np.ndarray, target: float) -> float:
     """CPU seconds at the first curve point with FID ≤ target; inf if never reached."""
     reached = np.nonzero(fid <= target)[0]
@@ -276,8 +233,9 @@ def time_to_quality(cpu: np.ndarray, fid: np.ndarray, target: float) -> float:
 
 def ml_cost_ratio(view: Mapping[str, Any]) -> float:
     """log(T_ML / T_GAN): CPU time for the faster ML family (flow or PixelCNN) and for the GAN to reach q*, the
-    worse of the GAN's and the best ML family's final FID (so both reach it within the budget)."""
-    target = max(view["fid.gan"], min(view["fid.flow"], view["fid.ar"]))
+    worse of the GAN's and the best ML family's best FID along their curves (so both reach it within the budget)."""
+    best = {family: float(np.min(curve_of(view, family)[1])) for family in FAMILIES}
+    target = max(best["gan"], min(best["flow"], best["ar"]))
     t_ml = min(time_to_quality(*curve_of(view, family), target) for family in ("flow", "ar"))
     t_gan = time_to_quality(*curve_of(view, "gan"), target)
     return math.log(t_ml / t_gan)
@@ -380,7 +338,7 @@ CLAIMS = (
         statement="Possible causes: maximum-likelihood training is computationally harder than adversarial "
                   "training, and normalising flows may represent some functions inefficiently.",
         criterion="log(T_ML / T_GAN), the CPU seconds the faster ML family (flow or PixelCNN) and the GAN need to "
-                  "reach q* = the worse of their final FIDs (first curve point at or below q*), t interval over "
+                  "reach q* = the worse of their best FIDs along the curve (first curve point at or below q*), t interval over "
                   "seeds: supported if it lies above log 2 (ML needs at least twice the compute); refuted if it "
                   "lies below 0 (ML reaches equal quality sooner).",
         effect=cost_ratio,
@@ -398,9 +356,7 @@ CLAIMS = (
 # ------------------------------------------------------------------------------------------- figures
 def plot(cfg: Config, outcomes: list[Outcome], figures: Any) -> None:
     """The study's figures, drawn by :mod:`thoughtlab.generative.tradeoffs_figures`."""
-    from thoughtlab.generative.tradeoffs_figures import draw
-
-    draw(cfg, outcomes, figures)
+    draw_figures(cfg, outcomes, figures)
 
 
 STUDY = Study(

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from thoughtlab.generative.tradeoffs import FAMILIES, Config, curve_of
+from thoughtlab.generative.tradeoffs_config import FAMILIES, Config, curve_of
 from thoughtlab.study import Outcome
 
 

@@ -1,0 +1,54 @@
+"""Configuration of the study ``gan-tradeoffs`` and how its outcomes store a family's curve (shared with its figures)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+FAMILIES: tuple[str, ...] = ("flow", "ar", "gan")
+PUBLISHED = {"gpu_days_ratio": 17.5, "gpu_days_ratio_one_week": 8.75, "params_ratio": 4.3, "params_ratio_counted": 3.7,
+             "pixels_ratio": 16.0}
+
+
+@dataclass(frozen=True)
+class Config:
+    """One scale.  budget_s: CPU seconds of training steps per family.  fractions: curve points.
+    flow_hidden, ar_channels, ar_layers, gan_width: model sizes.  batch sizes and learning rates per family.
+    samples: generated (and real test) images per quality measurement.  test_images: images for bits/dim.
+    ais_images / ais_steps / ais_variance: the GAN's AIS estimate.  sides / timing_batch: the c17 timing sweep.
+    draw: samples whose drawing time is measured at 28×28.  train_limit: training images (None = 4,000)."""
+
+    budget_s: float = 40.0
+    fractions: tuple[float, ...] = (0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1.0)
+    flow_hidden: int = 32
+    ar_channels: int = 16
+    ar_layers: int = 4
+    gan_width: int = 128
+    batch_flow: int = 64
+    batch_ar: int = 16
+    batch_gan: int = 64
+    lr_flow: float = 1e-3
+    lr_ar: float = 3e-3
+    lr_gan: float = 1e-3
+    samples: int = 300
+    test_images: int = 1000
+    ais_images: int = 10
+    ais_steps: int = 100
+    ais_variance: float = 0.025  # Wu et al. 2017's σ² for their 10-d MNIST GAN
+    sides: tuple[int, ...] = (8, 12, 16, 20, 24, 28)
+    timing_batch: int = 16
+    draw: int = 1000
+    train_limit: int | None = None
+
+
+# ------------------------------------------------------------------------------------------ families
+
+
+def curve_of(view: Mapping[str, Any], family: str) -> tuple[np.ndarray, np.ndarray]:
+    """(CPU seconds, FID) at the curve points of one family."""
+    count = sum(1 for key in view if key.startswith(f"curve.fid.{family}."))
+    return (np.array([view[f"curve.cpu.{family}.{i}"] for i in range(count)]),
+            np.array([view[f"curve.fid.{family}.{i}"] for i in range(count)]))
