@@ -98,18 +98,15 @@ def bootstrap_ci(
         return Interval(estimate, -math.inf, math.inf, x.size, "fewer than 3 units: no interval")
     if np.ptp(x) == 0:
         return Interval(estimate, estimate, estimate, x.size, f"constant over {x.size} units")
-    result = scipy_stats.bootstrap(
-        (x,), lambda s, axis: np.apply_along_axis(statistic, axis, s), confidence_level=level,
-        n_resamples=n_resamples, method="BCa", random_state=np.random.default_rng(seed), vectorized=True,
-    )
-    low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
-    if not (math.isfinite(low) and math.isfinite(high)):  # BCa degenerates on near-constant data
+    for method in ("BCa", "percentile"):  # BCa degenerates (non-finite ends) on near-constant data
         result = scipy_stats.bootstrap(
             (x,), lambda s, axis: np.apply_along_axis(statistic, axis, s), confidence_level=level,
-            n_resamples=n_resamples, method="percentile", random_state=np.random.default_rng(seed), vectorized=True,
+            n_resamples=n_resamples, method=method, random_state=np.random.default_rng(seed), vectorized=True,
         )
         low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
-    return Interval(estimate, low, high, x.size, f"BCa bootstrap over {x.size} units")
+        if math.isfinite(low) and math.isfinite(high):
+            break
+    return Interval(estimate, low, high, x.size, f"{method} bootstrap over {x.size} units")
 
 
 def proportion_ci(share: float, n: int, level: float = LEVEL) -> Interval:
