@@ -259,20 +259,24 @@ class TrackedView(dict):
         return super().__getitem__(key)
 
 
-def measured_points(claim: Claim, outcomes: list[Outcome]) -> list[float]:
-    """The budget fractions at which every key the claim's effect reads was measured (always ending with 1)."""
+def judged_curve(claim: Claim, outcomes: list[Outcome]) -> list[tuple[float, Interval]]:
+    """The effect at every budget fraction where each key the effect reads was measured, ending with the final one.
+
+    The final effect is computed first on views that record which keys it reads; earlier fractions are judged
+    only where all of those keys have a ``key@f`` value (a key measured only at the end makes no curve).
+    """
     views = [TrackedView(view_at(o, FINAL)) for o in outcomes]
-    claim.effect(views)
+    final = claim.effect(views)
     read = set().union(*(v.read for v in views))
     stored = [{*o.metrics, *o.items} for o in outcomes]
     early = [f for f in budget_points(outcomes[0]) if f < FINAL
              and all(f"{key}@{f:g}" in keys for key in read for keys in stored)]
-    return [*early, FINAL]
+    return [*((f, claim.effect([view_at(o, f) for o in outcomes])) for f in early), (FINAL, final)]
 
 
 def judge_claim(claim: Claim, outcomes: list[Outcome]) -> dict[str, Any]:
     """Judge one claim on all seeds; a JSON-ready record with the effect, curve, controls and reason."""
-    curve = [(f, claim.effect([view_at(o, f) for o in outcomes])) for f in measured_points(claim, outcomes)]
+    curve = judged_curve(claim, outcomes)
     final_views = [view_at(o, FINAL) for o in outcomes]
     failed = [c.name for c in claim.controls if not c.passed(final_views)]
     plateaued = is_plateau(curve) if len(curve) > 1 else None
