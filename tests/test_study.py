@@ -62,11 +62,27 @@ def test_checks_hold_or_fail_but_never_support():
 
 @pytest.mark.parametrize(
     "estimates, half, expected",
-    [((0.2, 0.5, 0.9, 1.0), 0.2, True), ((0.2, 0.5, 0.7, 1.0), 0.2, False), ((0.2, 0.5, 0.8, 1.0), 0.2, True)],
+    [((0.6, 0.5, 0.9, 1.0), 0.2, True), ((0.6, 0.5, 0.7, 1.0), 0.2, False), ((0.6, 0.5, 0.8, 1.0), 0.2, True)],
 )
 def test_plateau_compares_the_last_quarter_with_the_final_half_width(estimates, half, expected):
     curve = [(f, Interval(e, e - half, e + half, 3, "t")) for f, e in zip((0.25, 0.5, 0.75, 1.0), estimates)]
     assert is_plateau(curve) is expected
+
+
+@pytest.mark.parametrize(
+    "estimates, direction, expected",
+    [
+        ((0.60, 0.55, 0.52, 0.50), "greater", True),    # falling away from support: settled on the refuting side
+        ((0.40, 0.45, 0.48, 0.50), "greater", False),   # rising toward support at every step, each within the width
+        ((0.40, 0.45, 0.45, 0.50), "greater", True),    # one flat step breaks the run
+        ((1.00, 0.95, 0.79, 0.75), "less", False),      # csp-synthetic c14 at quick: MR falling toward support
+        ((0.45, 0.50), "greater", True),                # too short for a trend: the half-width rule alone
+    ],
+)
+def test_plateau_rejects_a_curve_still_moving_toward_support(estimates, direction, expected):
+    fractions = (0.25, 0.5, 0.75, 1.0)[-len(estimates):]
+    curve = [(f, Interval(e, e - 0.1, e + 0.1, 3, "t")) for f, e in zip(fractions, estimates)]
+    assert is_plateau(curve, direction) is expected
 
 
 def test_plateau_unknown_without_an_early_point_or_a_finite_interval():

@@ -12,8 +12,9 @@ figures from all seeds' outcomes.  Each :class:`Claim` is judged once, on all se
 3. a failed positive (or negative) control makes the verdict inconclusive: the experiment could not
    have shown the effect;
 4. for a trained claim, *refuted* also needs the effect to have plateaued — its change over the last
-   quarter of the budget lies within the final interval's half-width — else the verdict is
-   inconclusive, "still improving at the end of the budget".
+   quarter of the budget lies within the final interval's half-width, and it did not move toward
+   support at each of the curve's last three steps — else the verdict is inconclusive, "still
+   changing at the end of the budget".
 
 Learning curves follow one convention: a metric (or item list) measured at a fraction ``f`` of the
 training budget is stored under ``"key@f"`` (``"acc@0.25"``); the plain ``"key"`` is the final value.
@@ -235,16 +236,25 @@ def decide(claim: Claim, final: Interval, plateaued: bool | None, failed_control
     return "inconclusive", f"the interval {interval} straddles the thresholds ({claim.refute:g} / {claim.support:g})"
 
 
-def is_plateau(curve: list[tuple[float, Interval]]) -> bool | None:
-    """Plateau rule: the estimate's change over the last quarter lies within the final half-width.
+def is_plateau(curve: list[tuple[float, Interval]], direction: str = "greater") -> bool | None:
+    """Plateau rule: the estimate's change over the last quarter lies within the final half-width, and the
+    curve is not still moving toward support at every one of its last three steps.
 
-    Compares the final point with the last point at ≤ 75 % of the budget; ``None`` without one.
+    The first part compares the final point with the last point at ≤ 75 % of the budget (``None`` without
+    one). The second (with ≥ 4 points) catches a curve that keeps improving in small steps under a wide
+    interval — a flat noisy curve does that with probability 1/8, so it can only make a refutation more
+    cautious, never easier.
     """
     final = curve[-1][1]
     earlier = [iv for f, iv in curve if f <= 0.75 + 1e-9]
     if not earlier or not math.isfinite(final.half_width):
         return None
-    return abs(final.estimate - earlier[-1].estimate) <= final.half_width
+    if abs(final.estimate - earlier[-1].estimate) > final.half_width:
+        return False
+    sign = 1 if direction == "greater" else -1
+    last = [iv.estimate for _, iv in curve[-4:]]
+    steps = [sign * (b - a) for a, b in zip(last, last[1:])]
+    return not (len(steps) == 3 and all(step > 0 for step in steps))
 
 
 class TrackedView(dict):
@@ -279,7 +289,7 @@ def judge_claim(claim: Claim, outcomes: list[Outcome]) -> dict[str, Any]:
     curve = judged_curve(claim, outcomes)
     final_views = [view_at(o, FINAL) for o in outcomes]
     failed = [c.name for c in claim.controls if not c.passed(final_views)]
-    plateaued = is_plateau(curve) if len(curve) > 1 else None
+    plateaued = is_plateau(curve, claim.direction) if len(curve) > 1 else None
     verdict, reason = decide(claim, curve[-1][1], plateaued, failed)
     return {
         "id": claim.id,
