@@ -9,7 +9,9 @@ from hypothesis import given, settings, strategies as st
 from scipy import stats as scipy_stats
 
 from thoughtlab.errors import BadInput
-from thoughtlab.stats import bootstrap_ci, child_rng, child_seed, mean_ci, paired, paired_effect, proportion_ci
+from thoughtlab.stats import (
+    bootstrap_ci, child_rng, child_seed, correlation_ci, mean_ci, paired, paired_effect, proportion_ci,
+)
 
 
 def test_mean_ci_is_the_student_t_interval():
@@ -93,3 +95,26 @@ def test_proportion_ci_is_the_normal_approximation_with_a_floor():
     for share, n in ((1.5, 10), (0.5, 0)):
         with pytest.raises(BadInput, match="proportion_ci"):
             proportion_ci(share, n)
+
+
+def test_correlation_ci_is_the_t_interval_of_fisher_z_mapped_back():
+    rho = [0.9, 0.7, 0.95]
+    z = np.arctanh(rho)
+    half = scipy_stats.t.ppf(0.975, 2) * z.std(ddof=1) / math.sqrt(3)
+    interval = correlation_ci(rho)
+    assert interval.estimate == pytest.approx(math.tanh(z.mean()))
+    assert (interval.low, interval.high) == pytest.approx((math.tanh(z.mean() - half), math.tanh(z.mean() + half)))
+    assert "Fisher z" in interval.method
+
+
+@given(st.lists(st.floats(-1, 1), min_size=2, max_size=8))
+@settings(max_examples=60, deadline=None)
+def test_correlation_ci_stays_inside_minus_one_one(rho):
+    interval = correlation_ci(rho)
+    assert math.isinf(correlation_ci(rho[:1]).low)  # one unit resolves nothing
+    assert -1 <= interval.low <= interval.estimate <= interval.high <= 1
+
+
+def test_correlation_ci_rejects_values_outside_minus_one_one():
+    with pytest.raises(BadInput, match=r"\[-1, 1\]"):
+        correlation_ci([0.5, 1.2])

@@ -78,6 +78,22 @@ def mean_ci(values: Sequence[float] | np.ndarray, level: float = LEVEL) -> Inter
     return Interval(mean, mean - half, mean + half, n, f"Student t over {n} units")
 
 
+MAX_ABS_CORRELATION = 0.9999  # |ρ| = 1 has an infinite Fisher z; clipped so a perfect seed still counts
+
+
+def correlation_ci(values: Sequence[float] | np.ndarray, level: float = LEVEL) -> Interval:
+    """Mean correlation over independent units via Fisher's z (Fisher 1915): the Student-t interval of
+    z = atanh(ρ) over units, mapped back by tanh, so the interval stays inside [−1, 1] and is skewed
+    toward 0 near ±1 as a correlation's sampling distribution is. The estimate is tanh(mean z).
+    """
+    rho = _finite_array(values, "correlation_ci")
+    if np.any(np.abs(rho) > 1):
+        raise BadInput(f"correlation_ci: correlations must lie in [-1, 1], got {rho[np.abs(rho) > 1][0]:g}")
+    z = mean_ci(np.arctanh(np.clip(rho, -MAX_ABS_CORRELATION, MAX_ABS_CORRELATION)), level)
+    low, high = (math.tanh(b) if math.isfinite(b) else b for b in (z.low, z.high))  # one unit: unbounded
+    return Interval(math.tanh(z.estimate), low, high, z.n, f"Fisher z, {z.method}")
+
+
 def bootstrap_ci(
     values: Sequence[float] | np.ndarray,
     statistic: Callable[[np.ndarray], float] = np.mean,

@@ -37,7 +37,7 @@ from thoughtlab.attention.config import FULL, QUICK, SMOKE, Config
 from thoughtlab.attention.figures import plot
 from thoughtlab.attention.runners import run_adding, run_bags, run_needle, run_se
 from thoughtlab.errors import UserError
-from thoughtlab.stats import Interval, mean_ci, paired_effect
+from thoughtlab.stats import Interval, correlation_ci, mean_ci, paired_effect
 from thoughtlab.study import Claim, Control, Outcome, RunContext, Study
 
 
@@ -130,8 +130,8 @@ def needle_precision(views: Sequence[Mapping[str, Any]]) -> Interval:
 
 
 def se_correlation(views: Sequence[Mapping[str, Any]]) -> Interval:
-    """Effect: Spearman ρ between the mean learned SE gate and the channel SNR, t interval over seeds."""
-    return mean_ci([v["se_spearman"] for v in views])
+    """Effect: Spearman ρ between the mean learned SE gate and the channel SNR, Fisher-z interval over seeds."""
+    return correlation_ci([v["se_spearman"] for v in views])
 
 
 def learnable(metric: str, floor: float, tag: str, poolings: tuple[str, ...] = ("additive", "mean")) -> Control:

@@ -39,7 +39,7 @@ from thoughtlab.metrics import (
     plot_skill,
 )
 from thoughtlab.metrics.extractors import DigitCNNExtractor
-from thoughtlab.stats import Interval, mean_ci
+from thoughtlab.stats import Interval, correlation_ci, mean_ci
 from thoughtlab.study import Claim, Control, Outcome, RunContext, Study
 
 SOURCE_METRICS = ("fid", "kid", "is", "precision", "recall", "density", "coverage")  # by evaluate_sources
@@ -395,7 +395,7 @@ def msssim_blur(views: Sequence[Mapping[str, Any]]) -> Interval:
 
 def rho(key: str) -> Callable[[Sequence[Mapping[str, Any]]], Interval]:
     def effect(views: Sequence[Mapping[str, Any]]) -> Interval:
-        return mean_ci([v[key] for v in views])
+        return correlation_ci([v[key] for v in views])
     effect.__qualname__ = f"rho[{key}]"
     return effect
 
