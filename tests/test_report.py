@@ -28,3 +28,10 @@ def test_report_is_self_contained_html_and_json(fake_study, tmp_path):
     assert study["claims"][0]["verdict"] == result["claims"][0]["verdict"]
     assert study["metrics"] == result["metrics"] and study["config"]["seeds"] == [0, 1]
     assert sum(report["verdict_counts"].values()) == 1
+
+
+def test_report_totals_the_studies_time(fake_study, tmp_path):
+    runs = [execute(fake_study, "smoke", [seed], tmp_path / "runs", "cpu") for seed in (0, 1)]
+    html = build_report(runs, tmp_path / "out", "smoke").read_text()
+    total = sum(read_json(r / "result.json")["duration_s"] for r in runs) / 60
+    assert f"<td>all studies</td>" in html and f"{total:.1f} min" in html
