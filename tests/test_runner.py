@@ -74,3 +74,12 @@ def test_nan_metric_is_refused(fake_study, tmp_path):
     with pytest.raises(BadInput, match="heads"):
         execute(study, "smoke", [0], tmp_path, "cpu")
     assert not RunIndex(tmp_path).rows()[0].complete
+
+
+def test_seeds_run_at_once_up_to_four_per_core(monkeypatch):
+    from thoughtlab.runner import seed_workers
+    monkeypatch.delenv("THOUGHTLAB_WORKERS", raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert [seed_workers(n) for n in (1, 3, 5, 8, 12)] == [1, 3, 5, 8, 8]
+    monkeypatch.setenv("THOUGHTLAB_WORKERS", "2")
+    assert seed_workers(5) == 2
