@@ -84,7 +84,7 @@ def test_noise_metrics_cap_unmeasurable_signal():
 # --- decision rules ------------------------------------------------------------------------------
 
 def known(seed: int, gain: float = 0.0, speed: float = 0.0, ot: float = 0.0, snap: float = 0.0,
-          contrast: float = 0.0, reached: float = 1.0, base: float = 20.0, acc0: float = 99.0,
+          contrast: float = 0.0, reached: float = 1.0, base: float = 20.0, acc0: float = 99.0, hq0: float = 60.0,
           dirac: float = 1e-5, drift: float | None = None) -> Outcome:
     """Metrics with the given effects; each seed adds ±0.5 of spread (seeds 0, 1, 2 → −0.5, 0, +0.5).
 
@@ -109,6 +109,7 @@ def known(seed: int, gain: float = 0.0, speed: float = 0.0, ot: float = 0.0, sna
     early = {f"{k}@0.75": v for k, v in arms(drift).items()} if drift is not None else {}
     early |= {"acc.cls-t0@0.75": acc0, "acc.cls-t16@0.75": acc0} if drift is not None else {}
     return Outcome({**final, **early, "budget_steps": 1000.0, "reached.gan-B1024-fixed": reached,
+                    "hq.stale-t0-plain": hq0,
                     "dirac_max_error": dirac, "acc.cls-t0": acc0, "acc.cls-t16": acc0})
 
 
@@ -127,6 +128,8 @@ def plateaued(**kw) -> dict[str, str]:
         ({"gain": 2.0}, "larger-batch-better", "inconclusive"),  # interval straddles the +2 threshold
         ({"gain": 0.0}, "larger-batch-better", "refuted"),
         ({"gain": 4.0, "base": 14.0}, "larger-batch-better", "inconclusive"),  # control: the GAN does not learn
+        ({"gain": 4.0, "hq0": 9.9}, "larger-batch-better", "inconclusive"),  # control: modes by chance hits only
+        ({"gain": 4.0, "hq0": 10.0}, "larger-batch-better", "supported"),
         ({"gain": 4.0}, "larger-batch-better-sqrt-lr", "supported"),
         ({"gain": -3.0}, "larger-batch-better-sqrt-lr", "refuted"),
         ({"speed": 0.3}, "larger-batch-faster", "supported"),
