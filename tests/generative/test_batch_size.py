@@ -1,5 +1,6 @@
 """Study gan-batch-size: smoke end to end, helpers, and every decision rule on known inputs at its boundaries."""
 
+import dataclasses
 import math
 
 import pytest
@@ -43,6 +44,24 @@ def test_one_arm_is_deterministic(tmp_path):
     data = torch.from_numpy(grid().sample(500, 0)[0])
     runs = [bs.run_gan(cfg, ctx, data, grid(), "stale-t2-replay", 8, 1e-3, tau=2, method="replay") for _ in range(2)]
     assert runs[0] == runs[1]
+
+
+def test_full_scale_runs_every_arm(tmp_path):
+    """A dry run of ``full`` on CPU: every arm at its full batch and network sizes (Sinkhorn on 2,048 × 2,048
+    costs) for 4 steps; only counts are cut (Sinkhorn iterations, Dirac steps, noise-scale examples, data
+    points), so a GPU session meets no shape or key surprise the claims could trip on."""
+    full = bs.STUDY.config("full")
+    cfg = dataclasses.replace(full, steps=4, ot_steps=4, classifier_steps=4, evals=4, ot_iterations=2,
+                              dirac_steps=200, noise_examples=64, data_size=10_000)
+    out = bs.STUDY.run(cfg, LocalContext(seed=0, scale="full", run_dir=tmp_path))
+    gan = [f"gan-B{b}-{r}" for b in full.batches for r in ("fixed", "sqrt") if (b, r) != (64, "sqrt")]
+    stale = [f"stale-t{t}-{m}" for t in full.taus for m in ("plain", "chekhov", "replay", "history", "ema")]
+    for name in gan + [f"ot-B{b}" for b in full.ot_batches] + stale:
+        assert f"modes.{name}" in out.metrics and f"hq.{name}@0.25" in out.metrics, name
+    assert {f"acc.cls-t{t}" for t in full.taus} | {f"log10_bsimple_g.gan-B{b}-fixed" for b in full.batches} <= set(
+        out.metrics)
+    assert all(math.isfinite(v) for v in out.metrics.values())
+    assert [r["id"] for r in verdicts(bs.STUDY, [out])] == IDS
 
 
 def test_lr_rules():

@@ -99,7 +99,7 @@ def lr_for(cfg: Config, batch: int, rule: str) -> float:
 
 def scores(mixture, g: torch.nn.Module, seed: int) -> tuple[float, float, float]:
     """(modes, % HQ, reverse KL with log K for "no HQ sample") of 2,500 samples; a non-finite G scores worst."""
-    x = sample(g, EVAL_SAMPLES, seed).numpy()
+    x = sample(g, EVAL_SAMPLES, seed).cpu().numpy()
     if not np.isfinite(x).all():
         return 0.0, 0.0, math.log(mixture.k)
     c = coverage(mixture, x)
@@ -144,7 +144,7 @@ def noise_hook(cfg: Config, data: torch.Tensor, seed: int, log: list) -> Hook:
     def fn(state: TrainState) -> None:
         gen = torch.Generator().manual_seed(child_seed(seed, "noise", state.step))
         real = data[torch.randint(len(data), (cfg.noise_examples,), generator=gen)]
-        z = torch.randn(cfg.noise_examples, cfg.nets.z_dim, generator=gen)
+        z = torch.randn(cfg.noise_examples, cfg.nets.z_dim, generator=gen).to(data.device)
         log.append({"step": state.step, **bt.gan_noise_scales(state.models["g"], state.models["d"], real, z)})
 
     return Hook(due, fn)
@@ -154,7 +154,7 @@ def run_gan(cfg: Config, ctx: RunContext, data: torch.Tensor, mixture, name: str
             tau: int = 0, method: str = "plain", noise: list | None = None) -> dict[str, list]:
     """Train one stale-GAN arm (τ = 0, plain: the ordinary GAN); its evaluation curve."""
     seed = child_seed(ctx.seed, name)
-    g, d = bt.build_gan(cfg.nets, child_seed(ctx.seed, "init"))  # same initial weights in every arm
+    g, d = (m.to(data.device) for m in bt.build_gan(cfg.nets, child_seed(ctx.seed, "init")))  # same in every arm
     recipe = bt.StaleGanRecipe(data, batch, tau, method, cfg.snapshots, cfg.nets.z_dim, seed, g, d)
     state = recipe.state(g, d, lr, {"arm": name, "seed": ctx.seed, "steps": cfg.steps})
     hook, curve = evaluate_curve(cfg, mixture, ctx.seed, batch, cfg.steps)
@@ -165,10 +165,10 @@ def run_gan(cfg: Config, ctx: RunContext, data: torch.Tensor, mixture, name: str
 
 def run_ot(cfg: Config, ctx: RunContext, data: torch.Tensor, mixture, batch: int) -> dict[str, list]:
     name = f"ot-B{batch}"
-    g, _ = bt.build_gan(cfg.nets, child_seed(ctx.seed, "init"))
+    g = bt.build_gan(cfg.nets, child_seed(ctx.seed, "init"))[0].to(data.device)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(child_seed(ctx.seed, "critic"))
-        critic = bt.Critic(cfg.nets)
+        critic = bt.Critic(cfg.nets).to(data.device)
     recipe = bt.OTGanRecipe(data, batch, cfg.nets.z_dim, cfg.ot_eps, cfg.ot_iterations, child_seed(ctx.seed, name))
     state = TrainState({"arm": name}, models={"g": g, "d": critic},
                        optimizers={"g": bt.adam(g, cfg.lr), "d": bt.adam(critic, cfg.lr)},
@@ -181,7 +181,7 @@ def run_ot(cfg: Config, ctx: RunContext, data: torch.Tensor, mixture, batch: int
 def run_classifier(cfg: Config, ctx: RunContext, data: torch.Tensor, labels: torch.Tensor, test: tuple,
                    tau: int) -> dict[str, float]:
     """Accuracy (%) of the stale classifier along its budget."""
-    model = bt.classifier(cfg.nets, MODES, child_seed(ctx.seed, "init"))
+    model = bt.classifier(cfg.nets, MODES, child_seed(ctx.seed, "init")).to(data.device)
     recipe = bt.StaleClassifierRecipe(data, labels, cfg.reference_batch, tau, child_seed(ctx.seed, f"cls{tau}"), model)
     state = TrainState({"tau": tau}, models={"c": model}, optimizers={"c": bt.adam(model, cfg.lr)},
                        generators={"noise": recipe.noise}, objects={"queue": recipe.queue})
@@ -201,7 +201,7 @@ def run_classifier(cfg: Config, ctx: RunContext, data: torch.Tensor, labels: tor
 def run(cfg: Config, ctx: RunContext) -> Outcome:
     mixture = grid()
     x, labels = mixture.sample(cfg.data_size, child_seed(ctx.seed, "data"))
-    data = torch.from_numpy(x)
+    data = torch.from_numpy(x).to(ctx.device)  # noise and batch indices stay on CPU generators: same on any device
     metrics: dict[str, float] = {"budget_steps": float(cfg.steps)}
     data_out: dict[str, Any] = {"noise": {}, "curves": {}, "biggan": BIGGAN_TABLE1}
     arms = [(b, rule) for b in cfg.batches for rule in ("fixed", "sqrt") if not (rule == "sqrt" and b == cfg.reference_batch)]
@@ -227,10 +227,10 @@ def run(cfg: Config, ctx: RunContext) -> Outcome:
         metrics |= arm_metrics(cfg, name, curve)
         if method == "plain":
             metrics |= arm_metrics(cfg, f"stale-t{tau}-ema", curve, "ema")
-    labels_t = torch.from_numpy(labels)
-    tx, tl = mixture.sample(EVAL_SAMPLES, child_seed(ctx.seed, "test"))
+    labels_t = torch.from_numpy(labels).to(ctx.device)
+    test = tuple(torch.from_numpy(a).to(ctx.device) for a in mixture.sample(EVAL_SAMPLES, child_seed(ctx.seed, "test")))
     for tau in cfg.taus:
-        metrics |= run_classifier(cfg, ctx, data, labels_t, (torch.from_numpy(tx), torch.from_numpy(tl)), tau)
+        metrics |= run_classifier(cfg, ctx, data, labels_t, test, tau)
     dirac = growth_table(cfg.dirac_h, cfg.dirac_taus, cfg.dirac_steps)
     metrics["dirac_max_error"] = max(abs(r["measured"] - r["predicted"]) for r in dirac)
     data_out["dirac"] = dirac
