@@ -31,8 +31,11 @@ mode-counting code was checked and is right; the GAN is simply slow to sharpen i
 ±4 grid).  Pilot, % HQ of G (EMA) at the end, seeds 0/2: 64×2, z 8, 3,000 steps: 2/2 (2/2); 128×3, z 8,
 3,000 steps: 13/20 (22/19); lr 3·10⁻⁴ or 10⁻⁴: worse (≤ 2); lr 2·10⁻³: 8/15 (18/33); 128×3, z 2 (PacGAN's
 latent size), 3,000 steps: 19/23 (22/30); the same at 6,000 steps: 28/35 (62/68).  So the quick scale now
-uses 128×3 nets, z ∈ R², 3,000 steps, and — to stay ≲ 650 CPU-s — 3 seeds, batches {16, 64, 256}, τ ∈
-{0, 16} with the snapshot methods at τ = 0 only (the arms the claims read; ``full`` keeps every arm).  Since
+uses 128×3 nets, z ∈ R², 3,000 steps, and — to save CPU — 3 seeds, batches {16, 64, 256}, τ ∈ {0, 16}
+with the snapshot methods at τ = 0 only (the arms the claims read; ``full`` keeps every arm).  Measured
+(commit ace9f8b, load 10–22): 762 s user + 73 s sys in all, ≈ 270 s per seed — over the ≈ 650 s aimed at;
+3 seeds on 2 workers take two seeds' time, ≈ 9 min on an idle machine.  That run's control failed on one
+seed (14 modes at 17 % HQ), so its GAN verdicts are inconclusive; the control is borderline at this budget.  Since
 a mode count means little when few samples are high quality, the GAN control now also requires ≥ 10 % HQ
 (added after the pilot; it is stricter, so it can only turn verdicts inconclusive).  Even so the quick
 GAN is far from PacGAN's regime (≈ 90 % HQ), and no quick arm is expected to reach the criterion.
