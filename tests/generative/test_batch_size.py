@@ -1,5 +1,6 @@
 """Study gan-batch-size: smoke end to end, helpers, and every decision rule on known inputs at its boundaries."""
 
+import dataclasses
 import math
 
 import pytest
@@ -45,6 +46,24 @@ def test_one_arm_is_deterministic(tmp_path):
     assert runs[0] == runs[1]
 
 
+def test_full_scale_runs_every_arm(tmp_path):
+    """A dry run of ``full`` on CPU: every arm at its full batch and network sizes (Sinkhorn on 2,048 × 2,048
+    costs) for 4 steps; only counts are cut (Sinkhorn iterations, Dirac steps, noise-scale examples, data
+    points), so a GPU session meets no shape or key surprise the claims could trip on."""
+    full = bs.STUDY.config("full")
+    cfg = dataclasses.replace(full, steps=4, ot_steps=4, classifier_steps=4, evals=4, ot_iterations=2,
+                              dirac_steps=200, noise_examples=64, data_size=10_000)
+    out = bs.STUDY.run(cfg, LocalContext(seed=0, scale="full", run_dir=tmp_path))
+    gan = [f"gan-B{b}-{r}" for b in full.batches for r in ("fixed", "sqrt") if (b, r) != (64, "sqrt")]
+    stale = [f"stale-t{t}-{m}" for t in full.taus for m in ("plain", "chekhov", "replay", "history", "ema")]
+    for name in gan + [f"ot-B{b}" for b in full.ot_batches] + stale:
+        assert f"modes.{name}" in out.metrics and f"hq.{name}@0.25" in out.metrics, name
+    assert {f"acc.cls-t{t}" for t in full.taus} | {f"log10_bsimple_g.gan-B{b}-fixed" for b in full.batches} <= set(
+        out.metrics)
+    assert all(math.isfinite(v) for v in out.metrics.values())
+    assert [r["id"] for r in verdicts(bs.STUDY, [out])] == IDS
+
+
 def test_lr_rules():
     cfg = bs.Config(lr=1e-3, reference_batch=64)
     assert bs.lr_for(cfg, 256, "fixed") == 1e-3
@@ -84,7 +103,7 @@ def test_noise_metrics_cap_unmeasurable_signal():
 # --- decision rules ------------------------------------------------------------------------------
 
 def known(seed: int, gain: float = 0.0, speed: float = 0.0, ot: float = 0.0, snap: float = 0.0,
-          contrast: float = 0.0, reached: float = 1.0, base: float = 20.0, acc0: float = 99.0,
+          contrast: float = 0.0, reached: float = 1.0, base: float = 20.0, acc0: float = 99.0, hq0: float = 60.0,
           dirac: float = 1e-5, drift: float | None = None) -> Outcome:
     """Metrics with the given effects; each seed adds ±0.5 of spread (seeds 0, 1, 2 → −0.5, 0, +0.5).
 
@@ -109,6 +128,7 @@ def known(seed: int, gain: float = 0.0, speed: float = 0.0, ot: float = 0.0, sna
     early = {f"{k}@0.75": v for k, v in arms(drift).items()} if drift is not None else {}
     early |= {"acc.cls-t0@0.75": acc0, "acc.cls-t16@0.75": acc0} if drift is not None else {}
     return Outcome({**final, **early, "budget_steps": 1000.0, "reached.gan-B1024-fixed": reached,
+                    "hq.stale-t0-plain": hq0,
                     "dirac_max_error": dirac, "acc.cls-t0": acc0, "acc.cls-t16": acc0})
 
 
@@ -127,6 +147,8 @@ def plateaued(**kw) -> dict[str, str]:
         ({"gain": 2.0}, "larger-batch-better", "inconclusive"),  # interval straddles the +2 threshold
         ({"gain": 0.0}, "larger-batch-better", "refuted"),
         ({"gain": 4.0, "base": 14.0}, "larger-batch-better", "inconclusive"),  # control: the GAN does not learn
+        ({"gain": 4.0, "hq0": 9.9}, "larger-batch-better", "inconclusive"),  # control: modes by chance hits only
+        ({"gain": 4.0, "hq0": 10.0}, "larger-batch-better", "supported"),
         ({"gain": 4.0}, "larger-batch-better-sqrt-lr", "supported"),
         ({"gain": -3.0}, "larger-batch-better-sqrt-lr", "refuted"),
         ({"speed": 0.3}, "larger-batch-faster", "supported"),

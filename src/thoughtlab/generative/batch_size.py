@@ -21,6 +21,24 @@ Metric keys: ``<metric>.<arm>`` with ``@0.25/@0.5/@0.75`` along the budget; arms
 ``ot-B<B>``, ``stale-t<τ>-<method>`` (``plain``, ``chekhov``, ``replay``, ``history``, ``ema``) and
 ``cls-t<τ>``.  Reverse KL is undefined without a high-quality sample; it is then scored log 25, the KL of
 a point mass, its worst value.
+
+**Budget changes after a pilot (disclosed).**  The first quick scale (800 steps, G and D 64×2, z ∈ R⁸, 5 seeds)
+failed its positive control (15.6 ± 5.9 modes at B = 64).  A pilot on the control arm only (plain GAN,
+B = 64, lr fixed, τ = 0; no other arm, no claim effect looked at) showed why: at 800 steps G is not on the
+grid at all — 1–2 % of samples are high quality, and its 5–20 "modes" are chance hits of a spread-out
+generator (one spread uniformly over (−5, 5)² scores 1.8 % HQ yet hits ≈ 21 modes in 2,500 samples).  The
+mode-counting code was checked and is right; the GAN is simply slow to sharpen its modes (σ = 0.05 on a
+±4 grid).  Pilot, % HQ of G (EMA) at the end, seeds 0/2: 64×2, z 8, 3,000 steps: 2/2 (2/2); 128×3, z 8,
+3,000 steps: 13/20 (22/19); lr 3·10⁻⁴ or 10⁻⁴: worse (≤ 2); lr 2·10⁻³: 8/15 (18/33); 128×3, z 2 (PacGAN's
+latent size), 3,000 steps: 19/23 (22/30); the same at 6,000 steps: 28/35 (62/68).  So the quick scale now
+uses 128×3 nets, z ∈ R², 3,000 steps, and — to save CPU — 3 seeds, batches {16, 64, 256}, τ ∈ {0, 16}
+with the snapshot methods at τ = 0 only (the arms the claims read; ``full`` keeps every arm).  Measured
+(commit ace9f8b, load 10–22): 762 s user + 73 s sys in all, ≈ 270 s per seed — over the ≈ 650 s aimed at;
+3 seeds on 2 workers take two seeds' time, ≈ 9 min on an idle machine.  That run's control failed on one
+seed (14 modes at 17 % HQ), so its GAN verdicts are inconclusive; the control is borderline at this budget.  Since
+a mode count means little when few samples are high quality, the GAN control now also requires ≥ 10 % HQ
+(added after the pilot; it is stricter, so it can only turn verdicts inconclusive).  Even so the quick
+GAN is far from PacGAN's regime (≈ 90 % HQ), and no quick arm is expected to reach the criterion.
 """
 
 from __future__ import annotations
@@ -65,6 +83,7 @@ class Config:
     ot_eps: float = 0.1
     ot_iterations: int = 10
     taus: tuple[int, ...] = (0, 4, 16)
+    snapshot_taus: tuple[int, ...] = (0, 4, 16)  # the τ at which the snapshot methods run (plain runs at every τ)
     classifier_steps: int = 400
     dirac_taus: tuple[int, ...] = (0, 1, 2, 4, 8)
     dirac_h: float = 0.5
@@ -83,7 +102,7 @@ def lr_for(cfg: Config, batch: int, rule: str) -> float:
 
 def scores(mixture, g: torch.nn.Module, seed: int) -> tuple[float, float, float]:
     """(modes, % HQ, reverse KL with log K for "no HQ sample") of 2,500 samples; a non-finite G scores worst."""
-    x = sample(g, EVAL_SAMPLES, seed).numpy()
+    x = sample(g, EVAL_SAMPLES, seed).cpu().numpy()
     if not np.isfinite(x).all():
         return 0.0, 0.0, math.log(mixture.k)
     c = coverage(mixture, x)
@@ -128,7 +147,7 @@ def noise_hook(cfg: Config, data: torch.Tensor, seed: int, log: list) -> Hook:
     def fn(state: TrainState) -> None:
         gen = torch.Generator().manual_seed(child_seed(seed, "noise", state.step))
         real = data[torch.randint(len(data), (cfg.noise_examples,), generator=gen)]
-        z = torch.randn(cfg.noise_examples, cfg.nets.z_dim, generator=gen)
+        z = torch.randn(cfg.noise_examples, cfg.nets.z_dim, generator=gen).to(data.device)
         log.append({"step": state.step, **bt.gan_noise_scales(state.models["g"], state.models["d"], real, z)})
 
     return Hook(due, fn)
@@ -138,7 +157,7 @@ def run_gan(cfg: Config, ctx: RunContext, data: torch.Tensor, mixture, name: str
             tau: int = 0, method: str = "plain", noise: list | None = None) -> dict[str, list]:
     """Train one stale-GAN arm (τ = 0, plain: the ordinary GAN); its evaluation curve."""
     seed = child_seed(ctx.seed, name)
-    g, d = bt.build_gan(cfg.nets, child_seed(ctx.seed, "init"))  # same initial weights in every arm
+    g, d = (m.to(data.device) for m in bt.build_gan(cfg.nets, child_seed(ctx.seed, "init")))  # same in every arm
     recipe = bt.StaleGanRecipe(data, batch, tau, method, cfg.snapshots, cfg.nets.z_dim, seed, g, d)
     state = recipe.state(g, d, lr, {"arm": name, "seed": ctx.seed, "steps": cfg.steps})
     hook, curve = evaluate_curve(cfg, mixture, ctx.seed, batch, cfg.steps)
@@ -149,10 +168,10 @@ def run_gan(cfg: Config, ctx: RunContext, data: torch.Tensor, mixture, name: str
 
 def run_ot(cfg: Config, ctx: RunContext, data: torch.Tensor, mixture, batch: int) -> dict[str, list]:
     name = f"ot-B{batch}"
-    g, _ = bt.build_gan(cfg.nets, child_seed(ctx.seed, "init"))
+    g = bt.build_gan(cfg.nets, child_seed(ctx.seed, "init"))[0].to(data.device)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(child_seed(ctx.seed, "critic"))
-        critic = bt.Critic(cfg.nets)
+        critic = bt.Critic(cfg.nets).to(data.device)
     recipe = bt.OTGanRecipe(data, batch, cfg.nets.z_dim, cfg.ot_eps, cfg.ot_iterations, child_seed(ctx.seed, name))
     state = TrainState({"arm": name}, models={"g": g, "d": critic},
                        optimizers={"g": bt.adam(g, cfg.lr), "d": bt.adam(critic, cfg.lr)},
@@ -165,7 +184,7 @@ def run_ot(cfg: Config, ctx: RunContext, data: torch.Tensor, mixture, batch: int
 def run_classifier(cfg: Config, ctx: RunContext, data: torch.Tensor, labels: torch.Tensor, test: tuple,
                    tau: int) -> dict[str, float]:
     """Accuracy (%) of the stale classifier along its budget."""
-    model = bt.classifier(cfg.nets, MODES, child_seed(ctx.seed, "init"))
+    model = bt.classifier(cfg.nets, MODES, child_seed(ctx.seed, "init")).to(data.device)
     recipe = bt.StaleClassifierRecipe(data, labels, cfg.reference_batch, tau, child_seed(ctx.seed, f"cls{tau}"), model)
     state = TrainState({"tau": tau}, models={"c": model}, optimizers={"c": bt.adam(model, cfg.lr)},
                        generators={"noise": recipe.noise}, objects={"queue": recipe.queue})
@@ -185,7 +204,7 @@ def run_classifier(cfg: Config, ctx: RunContext, data: torch.Tensor, labels: tor
 def run(cfg: Config, ctx: RunContext) -> Outcome:
     mixture = grid()
     x, labels = mixture.sample(cfg.data_size, child_seed(ctx.seed, "data"))
-    data = torch.from_numpy(x)
+    data = torch.from_numpy(x).to(ctx.device)  # noise and batch indices stay on CPU generators: same on any device
     metrics: dict[str, float] = {"budget_steps": float(cfg.steps)}
     data_out: dict[str, Any] = {"noise": {}, "curves": {}, "biggan": BIGGAN_TABLE1}
     arms = [(b, rule) for b in cfg.batches for rule in ("fixed", "sqrt") if not (rule == "sqrt" and b == cfg.reference_batch)]
@@ -203,17 +222,18 @@ def run(cfg: Config, ctx: RunContext) -> Outcome:
         curve = run_ot(cfg, ctx, data, mixture, batch)
         metrics |= arm_metrics(cfg, f"ot-B{batch}", curve)
         data_out["curves"][f"ot-B{batch}"] = curve
-    stale = [(t, m) for t in cfg.taus for m in bt.METHODS if (t, m) != (0, "plain")]
+    stale = [(t, m) for t in cfg.taus for m in bt.METHODS
+             if (t, m) != (0, "plain") and (m == "plain" or t in cfg.snapshot_taus)]
     for tau, method in ctx.progress(stale, desc="staleness"):
         name = f"stale-t{tau}-{method}"
         curve = run_gan(cfg, ctx, data, mixture, name, cfg.reference_batch, cfg.lr, tau, method)
         metrics |= arm_metrics(cfg, name, curve)
         if method == "plain":
             metrics |= arm_metrics(cfg, f"stale-t{tau}-ema", curve, "ema")
-    labels_t = torch.from_numpy(labels)
-    tx, tl = mixture.sample(EVAL_SAMPLES, child_seed(ctx.seed, "test"))
+    labels_t = torch.from_numpy(labels).to(ctx.device)
+    test = tuple(torch.from_numpy(a).to(ctx.device) for a in mixture.sample(EVAL_SAMPLES, child_seed(ctx.seed, "test")))
     for tau in cfg.taus:
-        metrics |= run_classifier(cfg, ctx, data, labels_t, (torch.from_numpy(tx), torch.from_numpy(tl)), tau)
+        metrics |= run_classifier(cfg, ctx, data, labels_t, test, tau)
     dirac = growth_table(cfg.dirac_h, cfg.dirac_taus, cfg.dirac_steps)
     metrics["dirac_max_error"] = max(abs(r["measured"] - r["predicted"]) for r in dirac)
     data_out["dirac"] = dirac
@@ -302,7 +322,7 @@ def staleness_contrast(views: Views) -> Interval:
 
 
 def gan_learns(views: Views) -> bool:
-    return all(v["modes.stale-t0-plain"] >= 15 for v in views)
+    return all(v["modes.stale-t0-plain"] >= 15 and v["hq.stale-t0-plain"] >= 10.0 for v in views)
 
 
 def classifier_learns(views: Views) -> bool:
@@ -317,8 +337,10 @@ def ot_learns(views: Views) -> bool:
     return all(v[f"modes.{batch_arm(v, 'ot', '', True)}"] >= 10 for v in views)
 
 
-GAN_LEARNS = Control("the GAN learns the grid", "≥ 15 of 25 modes at the reference batch, lr fixed, τ = 0, every seed",
-                     gan_learns)
+GAN_LEARNS = Control("the GAN learns the grid", "≥ 15 of 25 modes and ≥ 10 % HQ at the reference batch, lr fixed, "
+                     "τ = 0, every seed (a generator spread uniformly over the grid's square (−5, 5)² scores 1.8 % HQ "
+                     "yet 'captures' ≈ 21 modes by chance hits; ≥ 10 % HQ, over five times that, makes most captured "
+                     "modes real)", gan_learns)
 CLS_LEARNS = Control("the classifier learns", "≥ 90 % accuracy at τ = 0, every seed", classifier_learns)
 REACHES = Control("the criterion is reachable in the budget", "the largest batch reaches ≥ 24 modes and ≥ 90 % HQ "
                   "in every seed (else steps-to-criterion are censored)", largest_batch_reaches)
@@ -391,13 +413,16 @@ CLAIMS = (
         direction="less", support=-0.10, refute=0.0, controls=(GAN_LEARNS, CLS_LEARNS)),
 )
 
-SMOKE = Config(steps=16, batches=(8, 32), reference_batch=8, ot_batches=(8, 32), ot_steps=8, ot_iterations=3, taus=(0, 2),
+SMOKE = Config(steps=16, batches=(8, 32), reference_batch=8, ot_batches=(8, 32), ot_steps=8, ot_iterations=3,
+               taus=(0, 2), snapshot_taus=(0, 2),
                classifier_steps=8, dirac_taus=(0, 2), dirac_steps=200, noise_examples=8, evals=4, data_size=2000,
                nets=bt.Nets(width=16, depth=1))
-QUICK = Config()
+QUICK = Config(steps=3000, batches=(16, 64, 256), ot_batches=(16, 64, 256), taus=(0, 16), snapshot_taus=(0,),
+               nets=bt.Nets(z_dim=2, width=128, depth=3))
 FULL = Config(steps=20_000, batches=(16, 32, 64, 128, 256, 512, 1024, 2048), reference_batch=64,
-              ot_batches=(32, 128, 512, 2048), ot_steps=20_000, ot_iterations=50, taus=(0, 1, 4, 16, 64), classifier_steps=5000,
-              dirac_steps=2000, nets=bt.Nets(width=128, depth=3), snapshots=bt.Snapshots(ema_decay=0.999))
+              ot_batches=(32, 128, 512, 2048), ot_steps=20_000, ot_iterations=50, taus=(0, 1, 4, 16, 64),
+              snapshot_taus=(0, 1, 4, 16, 64), classifier_steps=5000, dirac_steps=2000,
+              nets=bt.Nets(z_dim=2, width=128, depth=3), snapshots=bt.Snapshots(ema_decay=0.999))
 
 STUDY = Study(
     id="gan-batch-size",
@@ -411,5 +436,5 @@ STUDY = Study(
     scales={"smoke": SMOKE, "quick": QUICK, "full": FULL},
     run=run,
     plot=plot,
-    seeds={"smoke": 1, "quick": 5, "full": 5},
+    seeds={"smoke": 1, "quick": 3, "full": 5},
 )

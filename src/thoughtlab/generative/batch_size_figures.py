@@ -73,19 +73,22 @@ def plot(cfg: Any, outcomes: list[Outcome], figures: Any) -> None:
     figures.save("dirac_growth", fig, "Dirac-GAN: the spectral radius of the companion matrix (lines) and the growth "
                  "fitted to a simulation of the nonlinear game with autograd gradients (markers), by staleness τ.")
 
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 3.6))
-    for method in STALE_METHODS:
-        found = arms(outcomes, rf"modes\.stale-t(\d+)-{method}")
-        stats = [over_seeds(outcomes, k) for _, k in found]
-        ax.errorbar([t for t, _ in found], [m for m, _ in stats], [s for _, s in stats], marker="o", capsize=3,
-                    label=method)
-    ax.set(xscale="symlog", xlabel="staleness τ", ylabel="modes captured (of 25)", title="GAN on the grid")
+    fig, (ax, hx, kx, bx) = plt.subplots(1, 4, figsize=(16, 3.6))
+    for axis, metric, label in ((ax, "modes", "modes captured (of 25)"), (hx, "hq", "% high quality"),
+                                (kx, "rkl", "reverse KL (nats)")):
+        for method in STALE_METHODS:
+            found = arms(outcomes, rf"modes\.stale-t(\d+)-{method}")
+            stats = [over_seeds(outcomes, f"{metric}.stale-t{t}-{method}") for t, _ in found]
+            axis.errorbar([t for t, _ in found], [m for m, _ in stats], [s for _, s in stats], marker="o",
+                          capsize=3, label=method)
+        axis.set(xscale="symlog", xlabel="staleness τ", ylabel=label, title="GAN on the grid")
     ax.legend(fontsize=8)
     found = arms(outcomes, r"acc\.cls-t(\d+)")
     stats = [over_seeds(outcomes, k) for _, k in found]
     bx.errorbar([t for t, _ in found], [m for m, _ in stats], [s for _, s in stats], marker="o", capsize=3)
     bx.set(xscale="symlog", xlabel="staleness τ", ylabel="test accuracy (%)", title="control: classifier, same data")
     fig.tight_layout()
-    figures.save("staleness", fig, "Left: modes captured when G steps against the discriminator of τ updates ago, "
-                 "plain and with the snapshot methods (EMA: the plain run's averaged generator). Right: the same "
+    figures.save("staleness", fig, "Left three: modes captured, % high quality and reverse KL when G steps against "
+                 "the discriminator of τ updates ago, plain and with the snapshot methods (EMA: the plain run's "
+                 "averaged generator; at quick the methods run at τ = 0 only). Right: the same "
                  "staleness on a classifier of the grid's components (its gradient τ updates old).")

@@ -85,7 +85,7 @@ class StaleGanRecipe:
 
     def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         real = self.data[torch.randint(len(self.data), (self.b,), generator=self.noise)]
-        return real, torch.randn(self.b, self.z_dim, generator=self.noise)
+        return real, torch.randn(self.b, self.z_dim, generator=self.noise).to(self.data.device)
 
     def step(self, state: TrainState, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, float]:
         g, d = state.models["g"], state.models["d"]
@@ -138,7 +138,7 @@ class OTGanRecipe:
 
     def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         real = self.data[torch.randint(len(self.data), (2, self.b), generator=self.noise)]
-        return real, torch.randn(2, self.b, self.z_dim, generator=self.noise)
+        return real, torch.randn(2, self.b, self.z_dim, generator=self.noise).to(self.data.device)
 
     def step(self, state: TrainState, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, float]:
         g, critic = state.models["g"], state.models["d"]

@@ -106,9 +106,13 @@ def noise_scale(model: nn.Module, loss: Loss, *batch: torch.Tensor,
 
 
 def noise_scale_from_grads(flat: torch.Tensor) -> NoiseScale:
-    """The unbiased tr(Σ) and |G|² from per-example gradients stacked as rows (n, p)."""
+    """The unbiased tr(Σ) and |G|² from per-example gradients stacked as rows (n, p).
+
+    tr(Σ) = (Σ_i |g_i|² − n |ḡ|²) / (n − 1) in one pass without an n × p temporary (at n = 1,024 and
+    p ≈ 30k that temporary costs more in page faults than the arithmetic); rows should be float64.
+    """
     n = flat.shape[0]
-    mean = flat.mean(0)
-    trace_cov = float(((flat - mean) ** 2).sum() / (n - 1))
-    grad_sq = float(mean.square().sum()) - trace_cov / n
+    mean_sq = float(flat.mean(0).square().sum())
+    trace_cov = max(float(torch.linalg.vector_norm(flat) ** 2 - n * mean_sq) / (n - 1), 0.0)
+    grad_sq = mean_sq - trace_cov / n
     return NoiseScale(trace_cov=trace_cov, grad_sq=grad_sq, batch=n)

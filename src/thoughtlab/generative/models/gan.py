@@ -353,10 +353,10 @@ def train_gan(g: nn.Module, d: nn.Module, data: torch.Tensor, cfg: GanTraining, 
 
 @torch.no_grad()
 def sample(g: nn.Module, n: int, seed: int, batch_size: int = 2500) -> torch.Tensor:
-    """n samples of ``g`` in eval mode (BN running statistics) from latents seeded by ``seed``."""
+    """n samples of ``g`` in eval mode (BN running statistics) from latents seeded by ``seed`` (on g's device)."""
     was_training = g.training
     g.eval()
-    z = torch.randn(n, g.z_dim, generator=torch.Generator().manual_seed(seed))
+    z = torch.randn(n, g.z_dim, generator=torch.Generator().manual_seed(seed)).to(next(g.parameters()).device)
     out = torch.cat([g(z[i:i + batch_size]) for i in range(0, n, batch_size)])
     g.train(was_training)
     return out
