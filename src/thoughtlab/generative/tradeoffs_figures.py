@@ -54,9 +54,10 @@ def draw(cfg: Config, outcomes: list[Outcome], figures: Any) -> None:
     if "made_nll_nats" in outcomes[0].metrics:
         published = outcomes[0].data["made_published"]
         rows.append([f"MADE {'×'.join(map(str, cfg.made_hidden))}", f"{mean('made_params'):,.0f}",
-                     f"{mean('made_nll_nats'):.1f} nats (published {published['nll_nats']:g}*)", "", "", "", ""])
+                     f"{mean('made_nll_nats'):.1f} nats (pub. {published['nll_nats']:g})*", "", "", "", ""])
     table = ax.table(cellText=rows, colLabels=["family", "params", "test bits/dim", "FID", "KID", "P/R",
-                                               f"CPU s / {cfg.draw} samples"], loc="center")
+                                               f"CPU s / {cfg.draw} samples"], loc="center",
+                     colWidths=[0.12, 0.13, 0.2, 0.1, 0.1, 0.11, 0.18])
     table.auto_set_font_size(False)
     table.set_fontsize(8)
     fig.tight_layout()
