@@ -22,6 +22,15 @@ hybrid (ADV + λ·NLL in bits/dim).  Measured:
   images, over a grid of σ² and numbers of intermediate distributions T; BDMC bounds
   (:func:`thoughtlab.metrics.ais.bdmc`) on data simulated from the ML decoder; and a positive control,
   AIS on a linear-Gaussian decoder of the same dimension whose marginal is known in closed form.
+
+Budget change (disclosed): quick's AIS schedules were T ∈ {10, 50} until the runs of 2026-12-03 morning, where the
+linear-Gaussian control failed (mean |AIS − exact| ≈ 0.10 bits/dim against the 0.05 it needs).  Cause, not a bug:
+the HMC step starts at 0.01 and Wu et al.'s adaptation grows it by at most 2 % per intermediate distribution, so
+after 50 it is ≤ 0.027 and the chains in 196 dimensions hardly move (acceptance ≈ 1.0); at T = 200 the same
+sampler meets the control (tests/generative/test_likelihood.py shows both).  Quick now uses T ∈ {50, 200}; the
+thresholds and effects are unchanged.  The ADV control (FID below half the mean image's) also failed at quick;
+longer training or other learning rates did not fix it (probes at 600–1,200 steps, lr 5e-5…1e-3: best FID 53 vs
+the 28.6 needed, unstable), so c28 stays honestly inconclusive at this budget.
 """
 
 from __future__ import annotations
@@ -338,7 +347,7 @@ STUDY = Study(
         "smoke": Config(hidden=4, steps=8, batch_size=16, test_images=40, threshold_images=40, fid_samples=40,
                         ais_images=2, ais_chains=2, leapfrog=2, obs_variances=(1e-2, 1e-3), ais_steps=(2, 3),
                         bdmc_images=2, train_limit=200),
-        "quick": Config(steps=150, fid_samples=300, ais_steps=(10, 50)),
+        "quick": Config(steps=150, fid_samples=300, ais_steps=(50, 200)),
         "full": Config(size=28, hidden=64, steps=20000, batch_size=64, fid_samples=5000, ais_images=50,
                        ais_chains=16, leapfrog=10, obs_variances=(1e-2, 1e-3, 1e-4, 1e-5), ais_steps=(100, 1000, 10000),
                        bdmc_images=20),

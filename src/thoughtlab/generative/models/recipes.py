@@ -18,6 +18,11 @@ values 0..255, (N, 1, H, W), batched by a seeded :class:`~thoughtlab.train.core.
 calling ``evaluate`` when the budget passes given fractions — the time-to-quality curves of the
 trade-off study.  CPU time (``time.process_time``) rather than wall time, because this machine is
 shared: the step count at a budget then depends much less on other processes.
+
+Under torchrun the ML recipes (:class:`FlowML`, :class:`PixelCNNML`, :class:`MadeML`) are data parallel: every
+process draws the same global batch (and its dequantisation noise), keeps its equal slice
+(:func:`~thoughtlab.train.distributed.local_slice`) and averages the gradients over processes before the update,
+so W processes take the same steps as one process with the same global batch (up to float rounding).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from thoughtlab.generative.models import flow as fl
+from thoughtlab.train import distributed
 from thoughtlab.train.core import BatchOrder, Hook, TrainState, train
 
 
@@ -50,14 +56,31 @@ class _Pixels:
 def _update(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
     optimizer.zero_grad()
     loss.backward()
+    _average_gradients(optimizer)
     optimizer.step()
+
+
+def _average_gradients(optimizer: torch.optim.Optimizer) -> None:
+    """Under torchrun, replace each gradient by its mean over processes (what DDP's all-reduce does)."""
+    if not distributed.is_distributed():
+        return
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            if p.grad is not None:
+                torch.distributed.all_reduce(p.grad, op=torch.distributed.ReduceOp.SUM)
+                p.grad /= distributed.world_size()
+
+
+def _local(batch: torch.Tensor) -> torch.Tensor:
+    """This process's slice of a global batch (all of it outside torchrun)."""
+    return batch[distributed.local_slice(len(batch))]
 
 
 class FlowML(_Pixels):
     """RealNVP maximum likelihood; state: models["flow"], optimizers["flow"]."""
 
     def batch(self, step: int) -> torch.Tensor:
-        return fl.dequantize(self.take(step), self.noise)
+        return _local(fl.dequantize(self.take(step), self.noise))
 
     def step(self, state: TrainState, y: torch.Tensor) -> dict[str, float]:
         flow = state.models["flow"]
@@ -128,7 +151,7 @@ class PixelCNNML(_Pixels):
     Pixel values 0..255 are mapped to the model's ``categories`` levels."""
 
     def batch(self, step: int) -> torch.Tensor:
-        return self.take(step)
+        return _local(self.take(step))
 
     def step(self, state: TrainState, pixels: torch.Tensor) -> dict[str, float]:
         model = state.models["pixelcnn"]
@@ -150,7 +173,7 @@ class MadeML:
         self.binary, self.order = binary.flatten(1), BatchOrder(len(binary), batch_size, seed)
 
     def batch(self, step: int) -> tuple[int, torch.Tensor]:
-        return step, self.binary[self.order.indices(step)]
+        return step, _local(self.binary[self.order.indices(step)])
 
     def step(self, state: TrainState, batch: tuple[int, torch.Tensor]) -> dict[str, float]:
         step, x = batch
