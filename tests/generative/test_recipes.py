@@ -1,5 +1,6 @@
 """Recipes on the training core: they learn, resume bit-exactly, and the CPU-budget driver records its curve."""
 
+import pytest
 import torch
 
 from thoughtlab.generative import gan
@@ -99,3 +100,14 @@ def test_train_for_cpu_records_every_fraction_once_and_resumes(tmp_path):
     resumed = rc.train_for_cpu(rc.FlowML(pixels, 16, 0), again, 0.3, (0.5, 1.0), evaluate,
                                checkpoint=tmp_path / "s.pt", chunk=3)
     assert resumed == curve and len(calls) == 2 and again.step == state.step
+
+
+@pytest.mark.parametrize("save_every_s, at_most", [(1e9, 1), (0.0, None)])
+def test_train_for_cpu_saves_by_cpu_seconds_and_at_the_end(tmp_path, monkeypatch, save_every_s, at_most):
+    saves = []
+    monkeypatch.setattr(TrainState, "save", lambda self, path: saves.append(self.step))
+    state = flow_state()
+    rc.train_for_cpu(rc.FlowML(digits(), 16, 0), state, 0.3, (0.5, 1.0), lambda st: {},
+                     checkpoint=tmp_path / "s.pt", chunk=2, save_every_s=save_every_s)
+    assert saves[-1] == state.step
+    assert len(saves) == 1 if at_most == 1 else len(saves) == state.step // 2
