@@ -95,7 +95,7 @@ def plot_map(cfg: Any, outcomes: list[Outcome], figures: Any, plt: Any) -> None:
 
 def plot_triangles(outcomes: list[Outcome], figures: Any, plt: Any) -> None:
     names = ("gan", "mean", "memoriser")
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 3.6))
     for offset, metric in enumerate(("precision", "recall", "f1")):
         values = [[o.metrics[f"tri.{n}.{metric}"] for o in outcomes] for n in names]
         axes[0].bar(np.arange(3) + 0.27 * (offset - 1), [np.mean(v) for v in values], width=0.27,
@@ -107,12 +107,21 @@ def plot_triangles(outcomes: list[Outcome], figures: Any, plt: Any) -> None:
     axes[1].imshow(np.concatenate([np.concatenate(list(images[r * 8:(r + 1) * 8]), 1) for r in range(2)], 0),
                    cmap="gray", vmin=0, vmax=1)
     axes[1].axis("off")
-    fig.tight_layout()
     delta = np.mean([o.metrics["tri.delta"] for o in outcomes])
+    distances = np.concatenate([o.data["triangle_distances"] for o in outcomes])
+    axes[2].hist(distances, bins=40, color="tab:blue", alpha=0.7, label="DCGAN samples")
+    for name, colour in (("mean", "tab:red"), ("memoriser", "tab:green")):
+        axes[2].axvline(np.mean([o.metrics[f"tri.{name}.distance_median"] for o in outcomes]), color=colour,
+                        ls=":", label=f"{name} (median)")
+    axes[2].axvline(delta, color="k", ls="--", label="δ")
+    axes[2].set(xlabel="squared distance to the triangle manifold", ylabel="samples")
+    axes[2].legend(fontsize=7)
+    fig.tight_layout()
     figures.save("triangles", fig,
                  f"Triangles (Lucic et al. 2018): precision, recall and F1 at δ = {delta:.1f} (1-px vertex "
                  "tolerance), mean ± std over seeds, for a small DCGAN, the mean training image and a generator that "
-                 "replays training images; right: 16 DCGAN samples of the first seed.")
+                 "replays training images; middle: 16 DCGAN samples of the first seed; right: the DCGAN samples' "
+                 "vertex-fitted squared distances to the manifold (all seeds) against δ and the baselines' medians.")
 
 
 def plot(cfg: Any, outcomes: list[Outcome], figures: Any) -> None:
