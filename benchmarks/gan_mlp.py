@@ -68,7 +68,7 @@ def main() -> None:
     data = torch.from_numpy(mog.ring().sample(100_000, seed=0)[0])
     print(f"MLP GANs on the ring, {args.steps} steps, batch {args.batch} D inputs, {args.threads} thread(s), "
           f"{args.repeats} interleaved repeats; steps/s from the fastest CPU and wall times")
-    print(f"{'what':<46} {'CPU steps/s':>11} {'wall steps/s':>12} {'CPU ratio':>9}")
+    print(f"{'what':<50} {'CPU steps/s':>11} {'wall steps/s':>12} {'CPU ratio':>9}")
     for name, (make_g, make_d) in PAIRS.items():
         for pack in (1, 4):
             rows = {"bare loop (peer)": lambda: bare_loop(make_g, make_d, data, args.steps, args.batch, pack),
@@ -78,7 +78,7 @@ def main() -> None:
             results = interleaved(list(rows.values()), args.repeats)
             peer = results[0]["cpu_best"]
             for label, result in zip(rows, results):
-                print(f"{name + f', pack {pack}: ' + label:<46} {args.steps / result['cpu_best']:>11.1f} "
+                print(f"{name + f', pack {pack}: ' + label:<50} {args.steps / result['cpu_best']:>11.1f} "
                       f"{args.steps / result['wall_best']:>12.1f} {result['cpu_best'] / peer:>8.2f}x")
 
 
