@@ -107,6 +107,9 @@ def test_smoke_run_measures_every_part(smoke_outcome):
     assert not any("rkl" in key for key in m)  # undefined for some seeds: kept in data, never a metric
     assert set(smoke_outcome.data["reverse_kl"]) <= {"rep.ring.pack1.rkl", "rep.ring.pack2.rkl"}
     assert 0 <= m["tri.mean.precision"] <= 1 and math.isfinite(m["tri.fit_floor"])
+    assert 0 <= m["tri.gan.fit_beats_nearest_train"] <= 1 and m["tri.memoriser.distance_median"] < m["tri.delta"]
+    assert len(smoke_outcome.data["triangle_distances"]) == cfg.triangles.samples
+    assert set(smoke_outcome.data["cpu_seconds"]) == {"replication", "map", "triangles"}
     records = verdicts(study.STUDY, [smoke_outcome])
     assert [r["id"] for r in records] == ["property-predicts-failure", "gan-hard-beyond-likelihood"]
     assert all(r["verdict"] in ("supported", "refuted", "inconclusive") for r in records)

@@ -11,11 +11,21 @@ Three experiments per seed (:mod:`thoughtlab.generative.distributions_experiment
    logistic fit of success on log₂K, log₂(separation/σ), log₂dim says which property predicts failure
    (c19); an EM-fitted Gaussian mixture on the same cells is the likelihood-model contrast (c20).
 3. **Triangles** (Lucic et al. 2018): precision / recall / F1 of a small DCGAN against the mean
-   training image and a memorising generator (reported, not judged).
+   training image and a memorising generator (reported, not judged).  At quick scale (800 steps,
+   width 16) the DCGAN's samples are blobs, not triangles, and its precision is ≈ 0: a measured result,
+   not a metric bug (true triangles fit to ≈ 0, the DCGAN samples' vertex fits are at least as close
+   as their nearest training image, the memoriser scores precision 1).  A check of seed 0 beyond the
+   quick budget (3 Dec): precision 0 / 0 / 0.008 / 0.047 / 0.063 and median distance 27.9 / 25.5 /
+   22.6 / 20.1 / 16.6 (δ 7.8) after 400 / 800 / 1600 / 2400 / 3200 steps, so precision is budget-limited.
+
+Budget changes after a quick run (thresholds and effect definitions never changed): quick seeds 4 → 5
+(the issue asks ≥ 5 seeds for the replication; made before the first complete quick run, not in
+response to a verdict).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,15 +51,25 @@ class Config:
 
 
 def run(cfg: Config, ctx: RunContext) -> Outcome:
-    """All three experiments for ``ctx.seed``."""
+    """All three experiments for ``ctx.seed``; the CPU seconds of each go to ``data["cpu_seconds"]``."""
+    clock = time.process_time()
+    cpu: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        cpu[name], clock = round(time.process_time() - clock, 1), time.process_time()
     metrics, reverse_kl = ex.run_replication(cfg.replication, ctx.seed)
+    lap("replication")
     ctx.log(0, **{k: v for k, v in metrics.items() if "@" not in k}, **reverse_kl)
     items = ex.run_map(cfg.map, ctx.seed)
-    tri_metrics, samples = ex.run_triangles(cfg.triangles, ctx.seed)
+    lap("map")
+    tri_metrics, samples, tri_distances = ex.run_triangles(cfg.triangles, ctx.seed)
+    lap("triangles")
     ctx.log(0, **tri_metrics)
     metrics |= tri_metrics | {f"{k}.mean": float(np.mean(items[k]))
                               for k in ("map.gan_success", "map.em_success", "map.gan_modes", "map.true_success")}
     data = {"cells": [list(c) for c in cfg.map.cells()], "triangle_samples": samples.squeeze(1).tolist(),
+            "triangle_distances": tri_distances.tolist(), "cpu_seconds": cpu,
             "reverse_kl": reverse_kl, "replication_steps": cfg.replication.steps, "paper_steps": ex.PAPER_STEPS}
     return Outcome(metrics=metrics, items=items, data=data)
 
@@ -162,5 +182,5 @@ STUDY = Study(
     scales={"smoke": SMOKE, "quick": QUICK, "full": FULL},
     run=run,
     plot=plot,
-    seeds={"smoke": 1, "quick": 4, "full": 10},
+    seeds={"smoke": 1, "quick": 5, "full": 10},
 )

@@ -214,8 +214,14 @@ class TriangleConfig:
     fit_steps: int = 120
 
 
-def run_triangles(cfg: TriangleConfig, seed: int) -> tuple[dict[str, float], torch.Tensor]:
-    """Precision, recall and F1 of the DCGAN, the mean image and the memoriser; also δ, the fit floor and samples."""
+def run_triangles(cfg: TriangleConfig, seed: int) -> tuple[dict[str, float], torch.Tensor, torch.Tensor]:
+    """Precision, recall and F1 of the DCGAN, the mean image and the memoriser; δ, the fit floor, 16 samples
+    and every DCGAN sample's distance to the manifold.
+
+    Diagnostics of the precision: the median distance to the manifold of each arm's samples, and for the
+    DCGAN the median squared distance to its nearest training image and the fraction of samples whose
+    vertex fit is at least as close as that training image (the fitter beats a lookup in the training set).
+    """
     train_x, _ = tri.triangles(cfg.train, child_seed(seed, "train"))
     test_x, test_params = tri.triangles(cfg.test, child_seed(seed, "test"))
     delta = tri.vertex_tolerance(test_params, seed=child_seed(seed, "delta"))
@@ -244,8 +250,13 @@ def run_triangles(cfg: TriangleConfig, seed: int) -> tuple[dict[str, float], tor
         precision = float((to_manifold <= delta).float().mean())
         recall = float((to_generator <= delta).float().mean())
         metrics |= {f"tri.{name}.precision": precision, f"tri.{name}.recall": recall,
-                    f"tri.{name}.f1": tri.f1(precision, recall)}
-    return metrics, samples[:16]
+                    f"tri.{name}.f1": tri.f1(precision, recall),
+                    f"tri.{name}.distance_median": float(to_manifold.median())}
+    # the fitter's check: a training image is a point of the manifold, so a good fit is never farther
+    nearest_train = torch.cdist(samples.flatten(1), train_x.flatten(1)).pow(2).amin(1)
+    metrics["tri.gan.nearest_train_median"] = float(nearest_train.median())
+    metrics["tri.gan.fit_beats_nearest_train"] = float((distances["gan"][0] <= nearest_train + 1e-3).float().mean())
+    return metrics, samples[:16], distances["gan"][0]
 
 
 # --- analysis of the map --------------------------------------------------------------------------
