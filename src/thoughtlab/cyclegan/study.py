@@ -33,7 +33,9 @@ from thoughtlab.cyclegan import THOUGHT
 from thoughtlab.cyclegan.digits import DigitTask, digit_task, tint_distance
 from thoughtlab.cyclegan.recipe import Options
 from thoughtlab.cyclegan.study_figures import plot
-from thoughtlab.cyclegan.toy import MODELS, ToyConfig, train_and_measure
+from thoughtlab.cyclegan.one_to_many import MODELS, train_and_measure
+from thoughtlab.cyclegan.tints import TintsConfig, TintsTask, tint_samples
+from thoughtlab.cyclegan.toy import PointsTask, ToyConfig, samples
 from thoughtlab.cyclegan.tools import evaluate_translation
 from thoughtlab.cyclegan.training import train
 from thoughtlab.stats import Interval, bootstrap_ci, child_seed, exact, paired_effect
@@ -67,6 +69,7 @@ class DigitsConfig:
 class Config:
     digits: DigitsConfig = field(default_factory=DigitsConfig)
     toy: ToyConfig = field(default_factory=ToyConfig)
+    tints: TintsConfig = field(default_factory=TintsConfig)
 
 
 def run_digits(cfg: DigitsConfig, seed: int) -> tuple[dict[str, float], dict[str, list[float]], dict[str, Any]]:
@@ -102,13 +105,17 @@ def run_digits(cfg: DigitsConfig, seed: int) -> tuple[dict[str, float], dict[str
 def run(config: Config, ctx: RunContext) -> Outcome:
     metrics, items, data = run_digits(config.digits, ctx.seed)
     ctx.log(step=0, **{k: v for k, v in metrics.items() if "@" not in k})
-    toy_points = {}
+    toy, tints = PointsTask(config.toy), TintsTask(config.tints)
+    data["toy_samples"], data["tint_samples"] = {}, {}
     for model in MODELS:
-        result = train_and_measure(model, config.toy, ctx.seed, FRACTIONS)
-        metrics.update({f"toy_{model}_{k}": v for k, v in result["metrics"].items()})
-        items.update({f"toy_{model}_{k}": v for k, v in result["items"].items()})
-        toy_points[model] = result["samples"]
-    data["toy_samples"] = toy_points
+        for prefix, task in (("toy", toy), ("tints", tints)):
+            result = train_and_measure(task, model, ctx.seed, FRACTIONS)
+            metrics.update({f"{prefix}_{model}_{k}": v for k, v in result["metrics"].items()})
+            items.update({f"{prefix}_{model}_{k}": v for k, v in result["items"].items()})
+            if prefix == "toy":
+                data["toy_samples"][model] = samples(model, result["state"], config.toy, ctx.seed)
+            else:
+                data["tint_samples"][model] = tint_samples(model, result["state"], tints, ctx.seed)
     return Outcome(metrics=metrics, items=items, data=data)
 
 
@@ -155,6 +162,39 @@ TOY_LEARNS = Control("CycleGAN and its noise variant produce valid B points",
 DIVERSITY_REACHABLE = Control("diversity is learnable by these networks in this budget",
                               "Augmented CycleGAN reaches ≥ 2 distinct modes per input on average, every seed",
                               lambda views: all(np.mean(v["toy_augmented_modes_per_input"]) >= 2 for v in views))
+def tints_noise_modes(views) -> Interval:
+    """Distinct tints per test digit (of K) over the z draws, noise-input CycleGAN; BCa over (seed, digit)."""
+    return bootstrap_ci(np.concatenate([v["tints_noise_modes_per_input"] for v in views]))
+
+
+def tints_deterministic_modes(views) -> Interval:
+    """Largest per-digit tint count of plain CycleGAN over all seeds and test digits."""
+    return exact(max(max(v["tints_cyclegan_modes_per_input"]) for v in views), "max over seeds × digits")
+
+
+def tints_augmented_minus_noise(views) -> Interval:
+    """Per test digit: distinct tints of Augmented CycleGAN − of noise-input CycleGAN; BCa over (seed, digit)."""
+    return paired_effect(views, "tints_augmented_modes_per_input", "tints_noise_modes_per_input", items=True)
+
+
+TINTS_LEARN = Control(
+    "CycleGAN and its noise variant translate digits to tinted digits in the budget",
+    "≥ 50 % of G(a) carry one palette tint (within 0.2 in chromaticity) and the digit CNN reads a's label in ≥ 50 % "
+    "of G(a, z) (chance: 10 %), both models, every seed",
+    lambda views: all(v[f"tints_{m}_high_quality"] >= 0.5 and np.mean(v[f"tints_{m}_content"]) >= 0.5
+                      for v in views for m in ("cyclegan", "noise")))
+TINTS_DIVERSITY_REACHABLE = Control(
+    "tint diversity is learnable by these networks in this budget",
+    "Augmented CycleGAN reaches ≥ 2 distinct tints per test digit on average, with ≥ 50 % of its G(a) tinted, "
+    "every seed",
+    lambda views: all(np.mean(v["tints_augmented_modes_per_input"]) >= 2 and v["tints_augmented_high_quality"] >= 0.5
+                      for v in views))
+TINTS_MEASURES = ("tints_noise_modes_per_input", "tints_noise_pairwise", "tints_noise_coverage",
+                  "tints_noise_high_quality", "tints_noise_content", "tints_noise_cycle_A", "tints_noise_cycle_B",
+                  "tints_cyclegan_coverage", "tints_cyclegan_high_quality", "tints_cyclegan_content",
+                  "tints_cyclegan_cycle_A", "tints_cyclegan_cycle_B", "tints_augmented_modes_per_input",
+                  "tints_augmented_coverage", "tints_augmented_high_quality", "tints_augmented_content",
+                  "tints_augmented_cycle_A", "tints_augmented_cycle_B")
 C11 = ("The cycle-consistency (reconstruction) loss is what makes translation without paired data work: the translated "
        "image is judged by whether it blends into domain B, and the content is kept by translating back.")
 C12 = ("Where the domains are not one-to-one (one B example has several plausible A's, or the reverse), CycleGAN's "
@@ -192,6 +232,29 @@ CLAIMS = (
           measures=("toy_noise_modes_per_input", "toy_noise_pairwise", "toy_noise_coverage", "toy_cyclegan_coverage",
                     "toy_augmented_modes_per_input", "toy_augmented_coverage", "toy_augmented_high_quality"),
           direction="less", support=1.5, refute=2.5, controls=(TOY_LEARNS, DIVERSITY_REACHABLE)),
+    Claim("tints-deterministic-one-tint", ("c12",), C12 + " — plain CycleGAN on digits → K tints.",
+          "holds if no test digit gets more than one distinct tint (G has no other input than a)",
+          tints_deterministic_modes, "max tints per digit, CycleGAN", measures=("tints_cyclegan_modes_per_input",),
+          direction="less", support=1.5, kind="check", trained=False),
+    Claim("tints-noise-ignored", ("c12",), C12 + " — CycleGAN given a noise input z, digits → K tints.",
+          "digits → K = 4 tints (grey digits to thick digits in one of 4 colours; every digit has 4 valid "
+          "translations): distinct tints per test digit over 10 draws of z (only outputs whose ink is within 0.2 of a "
+          "palette tint count), noise-input CycleGAN (z by conditional instance norm), BCa 95 % over seeds × digits: "
+          "supported if it lies below 1.5 (at most one more tint than a deterministic map for half the digits); "
+          "refuted if it lies above 2.5 (more than half of the K tints reached per digit; plateau rule). Controls: "
+          "both plain models produce tinted digits that keep their class (so few tints are not a failure to learn) "
+          "and Augmented CycleGAN reaches ≥ 2 tints per digit (so diversity is learnable here). Same thresholds as "
+          "the 2-D toy's, for the same K.",
+          tints_noise_modes, "tints per digit (of 4), CycleGAN + noise", measures=TINTS_MEASURES,
+          direction="less", support=1.5, refute=2.5, controls=(TINTS_LEARN, TINTS_DIVERSITY_REACHABLE)),
+    Claim("tints-augmented-more-diverse", ("c12",),
+          C12 + " — against Augmented CycleGAN (Almahairi et al. 2018), which learns many-to-many, digits → K tints.",
+          "paired per test digit: distinct tints (of 4, over 10 draws of z) of Augmented CycleGAN − of noise-input "
+          "CycleGAN, BCa 95 % over seeds × digits: supported if it lies above +0.5 (half a tint more per digit: the "
+          "one-to-one model is the limit, not the task); refuted if it lies below +0.1 (plateau rule). Control: both "
+          "plain models produce tinted digits that keep their class.",
+          tints_augmented_minus_noise, "tints per digit, augmented − noise input", measures=TINTS_MEASURES,
+          support=0.5, refute=0.1, controls=(TINTS_LEARN,)),
     Claim("b-cycle-not-exact", ("c13",), C13,
           "toy: share of test b whose style index the B→A→B cycle of CycleGAN loses when N(0, 0.05²) noise (the B data's "
           "own σ, 2.5 % of A's content range) is added to F(b), BCa 95 % over seeds × b: supported if it lies above "
@@ -213,11 +276,14 @@ CLAIMS = (
 SCALES = {
     "smoke": Config(DigitsConfig(train_per_domain=48, test_per_domain=40, steps=4, batch_size=4, ngf=4, ndf=4,
                                  n_blocks=1),
-                    ToyConfig(width=16, steps=40, batch=32, n_test=30, z_samples=5)),
+                    ToyConfig(width=16, steps=40, batch=32, n_test=30, z_samples=5),
+                    TintsConfig(train_per_domain=48, n_test=12, ngf=4, ndf=4, width=8, steps=4, batch=4, z_samples=3)),
     "quick": Config(),
     "full": Config(DigitsConfig(train_per_domain=2000, test_per_domain=500, steps=20000, batch_size=1, ngf=32,
                                 ndf=64, n_blocks=6, lr=2e-4),
-                   ToyConfig(width=128, steps=20000)),
+                   ToyConfig(width=128, steps=20000),
+                   TintsConfig(train_per_domain=2000, n_test=500, ngf=32, ndf=64, n_blocks=6, width=64, z_dim=8,
+                               steps=20000, lr=2e-4, z_samples=20)),
 }
 
 STUDY = Study(
