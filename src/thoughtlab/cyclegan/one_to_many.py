@@ -13,7 +13,8 @@ domains whose B has K valid outputs per A input (a :class:`Task`: the 2-D toy of
   on images and codes (λ_z) and LSGAN on images and on the inferred codes (the ``--z_gan`` option).
 
 All use LSGAN and L1 cycles weighted λ (10, Zhu et al.), one G and one D Adam update per step
-(β₁ 0.5), no image pool and no identity loss (Almahairi's toy settings).
+(β₁ 0.5), no image pool and no identity loss (Almahairi's toy settings); the learning rate is constant,
+then decays linearly to 0 over the last ``decay`` share of the steps (CycleGAN's schedule, by step).
 
 Measured (:func:`measure`), with each task's exact mode classifier: per input, the distinct
 high-quality modes out of K and the mean pairwise distance over ``z_samples`` codes, and the share of
@@ -51,7 +52,7 @@ class TestSet:
 
 
 class Task(Protocol):
-    """A one-to-many pair of domains.  ``cfg`` carries K, z_dim, steps, batch, lr, lambda_cycle, lambda_z,
+    """A one-to-many pair of domains.  ``cfg`` carries K, z_dim, steps, batch, lr, decay, lambda_cycle, lambda_z,
     z_samples and noise_levels."""
 
     cfg: Any
@@ -115,8 +116,17 @@ class OneToManyRecipe:
         codes = {name: torch.randn(n, self.z_dim, generator=gen) for name in ("z_a", "z_b", "z_a2", "z_b2")}
         return {"a": a, "b": b, **codes}
 
+    def lr(self, step: int) -> float:
+        """Constant, then linear decay to 0 over the last ``decay`` share of the steps."""
+        cfg = self.task.cfg
+        remaining = (cfg.steps - step) / (cfg.decay * cfg.steps) if cfg.decay > 0 else 1.0
+        return cfg.lr * min(1.0, remaining)
+
     def step(self, state: TrainState, batch: dict[str, torch.Tensor]) -> dict[str, float]:
         m = state.models
+        for optimizer in state.optimizers.values():
+            for group in optimizer.param_groups:
+                group["lr"] = self.lr(state.step)
         a, b = batch["a"], batch["b"]
         fakes, gen_loss = (self._augmented if self.model == "augmented" else self._plain)(m, batch)
         state.optimizers["G"].zero_grad(set_to_none=True)

@@ -42,7 +42,7 @@ class TintsConfig:
     K: int = 4
     size: int = 32
     train_per_domain: int = 1000
-    n_test: int = 100
+    n_test: int = 80
     ngf: int = 8
     ndf: int = 8
     n_blocks: int = 1
@@ -51,9 +51,10 @@ class TintsConfig:
     steps: int = 300
     batch: int = 8
     lr: float = 5e-4
+    decay: float = 0.5
     lambda_cycle: float = 10.0
     lambda_z: float = 1.0
-    z_samples: int = 10
+    z_samples: int = 8
     noise_levels: tuple[float, ...] = (0.0, 0.05, 0.2)
     tint_tolerance: float = 0.2
 

@@ -31,6 +31,7 @@ class ToyConfig:
     steps: int = 1500
     batch: int = 64
     lr: float = 1e-3
+    decay: float = 0.0
     lambda_cycle: float = 10.0
     lambda_z: float = 1.0
     n_test: int = 200
