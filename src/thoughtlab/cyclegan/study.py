@@ -305,7 +305,8 @@ STUDY = Study(
     summary=("On grey ↔ coloured-thick MNIST digits, CycleGAN with vs without its cycle loss (and GAN + identity): "
              "label preservation of G(a) by the embedded digit CNN, KID in its features. On a 2-D toy with K = 4 "
              "styles per input: per-input modes of CycleGAN, CycleGAN with noise and Augmented CycleGAN, and the "
-             "noise-sensitivity test of the B→A→B cycle."),
+             "noise-sensitivity test of the B→A→B cycle. On digits → K = 4 tints: the same three models, tints per "
+             "digit over z draws, tint coverage and content, read exactly from the ink colour and the digit CNN."),
     claims=CLAIMS,
     scales=SCALES,
     run=run,
