@@ -32,6 +32,13 @@ content 0.95), augmented 1.96, CycleGAN tinted 97 % at 75 % of the budget but 0 
 decaying linearly over the second half (added to steady the end of training, after pilot 1), 80 digits ×
 8 codes (criterion text updated from 10 to 8 codes; thresholds unchanged).  The digit task runs 300
 iterations on 200 test digits (was 400 on 300) so that the whole quick study fits ≈ 650 CPU-s.
+
+First 3-seed quick run (commit 48cd02e, 12:13–12:57 UTC 2026-12-03, load 4–22): 855 CPU-s (user + sys), ≈ 285
+per seed; the runner's two workers make that ≈ 9.5 min on an idle 2-core machine, over the 6-minute target — not
+yet cut.  Controls failed on seed 0 (2-D toy CycleGAN 37 % valid points, tint CycleGAN 26 % tinted digits) and
+Augmented CycleGAN reached 1.13 tints per digit (needs 2), so the c12/c13 verdicts were inconclusive.  Moving the
+2-D toy into :mod:`~thoughtlab.cyclegan.one_to_many` renamed its RNG streams (``toy-batch``/``toy-init`` became
+``one-to-many-batch``/``one-to-many-init``), so its seeds differ from the earlier one-seed quick run.
 """
 
 from __future__ import annotations
