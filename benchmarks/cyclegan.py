@@ -4,9 +4,10 @@ Both rows train the same networks (:mod:`thoughtlab.cyclegan.networks`, referenc
 table: 32² ngf/ndf 16, 3 blocks; 64² ngf/ndf 32, 6 blocks; 128² ngf/ndf 64, 6 blocks; batch 1) with
 the same losses (LSGAN, L1 cycle λ = 10, identity 5, D × 0.5), image pool and Adam.  The bare loop is
 written here in plain PyTorch; the thoughtlab row is ``thoughtlab.cyclegan.training.train`` (data
-order, crops, recorded losses, core loop; no checkpoint).  Timing alternates the two rows in one
-process (bare, thoughtlab, bare, …), after one warm-up run of each, and keeps each row's fastest and
-median run, so that load drifting on a shared machine hits both alike.  Peak RSS (``ru_maxrss``)
+order, crops, recorded losses, core loop; no checkpoint).  Timing interleaves the two rows in one
+process (bare, thoughtlab, bare, …; ``timing.interleaved``), after one warm-up run of each, and keeps
+each row's fastest and median run in CPU seconds (one thread, so other jobs on a shared machine do not
+count) and the fastest in wall seconds; the overhead compares the fastest CPU times.  Peak RSS (``ru_maxrss``)
 comes from one run of each row in its own process.  Also: one forward + backward of G and D at 256² for the reference model (ngf 64,
 9 blocks, 11.4 M + 2.8 M parameters).
 
@@ -19,15 +20,14 @@ import argparse
 import itertools
 import json
 import resource
-import statistics
 import subprocess
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 
 from thoughtlab.cyclegan.networks import NLayerDiscriminator, ResnetGenerator, init_weights
+from timing import interleaved
 
 SIZES = {32: (16, 3), 64: (32, 6), 128: (64, 6)}  # size -> (ngf = ndf, blocks)
 IMAGES = 8
@@ -107,29 +107,27 @@ def peak_rss_mb(row: str, size: int, steps: int) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def alternate(size: int, steps: int, repeats: int) -> dict[str, tuple[float, float]]:
-    """Row -> (fastest, median) iterations/s, timing the rows in turn."""
+def alternate(size: int, steps: int, repeats: int) -> dict[str, dict[str, float]]:
+    """Row -> iterations/s: fastest and median by CPU time, fastest by wall time (rows interleaved)."""
     torch.set_num_threads(1)
-    times: dict[str, list[float]] = {row: [] for row in ROWS}
-    for row, fn in ROWS.items():
-        fn(size, steps)  # warm-up
-    for _ in range(repeats):
-        for row, fn in ROWS.items():
-            start = time.perf_counter()
-            fn(size, steps)
-            times[row].append(time.perf_counter() - start)
-    return {row: (steps / min(t), steps / statistics.median(t)) for row, t in times.items()}
+    timings = interleaved([lambda fn=fn: fn(size, steps) for fn in ROWS.values()], repeats)
+    return {row: {"cpu": steps / t["cpu_best"], "cpu_median": steps / t["cpu_median"], "wall": steps / t["wall_best"]}
+            for row, t in zip(ROWS, timings)}
 
 
-def reference_forward_backward() -> float:
-    """Seconds for one forward + backward of G (ngf 64, 9 blocks) and D (ndf 64) on a 256² image."""
+def reference_forward_backward(repeats: int) -> dict[str, float]:
+    """Seconds (fastest CPU and wall of ``repeats``, after a warm-up) for one forward + backward of G (ngf 64,
+    9 blocks) and D (ndf 64) on one 256² image."""
     torch.set_num_threads(1)
     torch.manual_seed(0)
     g, d = init_weights(ResnetGenerator(3, 3)), init_weights(NLayerDiscriminator(3))
     x = torch.randn(1, 3, 256, 256)
-    start = time.perf_counter()
-    d(g(x)).mean().backward()
-    return time.perf_counter() - start
+
+    def step() -> None:
+        g.zero_grad(), d.zero_grad()
+        d(g(x)).mean().backward()
+
+    return interleaved([step], repeats)[0]
 
 
 def main() -> None:
@@ -143,18 +141,21 @@ def main() -> None:
     if args.one:
         print(json.dumps(peak_rss_mb(args.one[0], int(args.one[1]), args.steps)))
         return
-    print(f"{'size':>5} {'row':<11} {'it/s':>8} {'median':>8} {'peak RSS MB':>12} {'overhead':>9}")
+    print(f"{'size':>5} {'row':<11} {'it/s CPU':>9} {'median':>8} {'it/s wall':>10} {'peak RSS MB':>12} {'overhead':>9}")
     for size in args.sizes:
         steps = max(2, args.steps * 32 // size // (2 if size > 64 else 1))
         speed = alternate(size, steps, args.repeats)
-        for row, (fastest, median) in speed.items():
+        for row, rate in speed.items():
             out = subprocess.run([sys.executable, __file__, "--one", row, str(size), "--steps", "2"],
                                  capture_output=True, text=True, check=True)
             peak = json.loads(out.stdout.strip().splitlines()[-1])
-            overhead = "" if row == "bare" else f"{speed['bare'][0] / fastest - 1:+.1%}"
-            print(f"{size:>5} {row:<11} {fastest:>8.2f} {median:>8.2f} {peak:>12.0f} {overhead:>9}", flush=True)
+            overhead = "" if row == "bare" else f"{speed['bare']['cpu'] / rate['cpu'] - 1:+.1%}"
+            print(f"{size:>5} {row:<11} {rate['cpu']:>9.2f} {rate['cpu_median']:>8.2f} {rate['wall']:>10.2f} {peak:>12.0f} "
+                  f"{overhead:>9}", flush=True)
     if not args.no_reference:
-        print(f"256² reference (ngf 64, 9 blocks) G+D forward+backward, batch 1: {reference_forward_backward():.2f} s")
+        t = reference_forward_backward(args.repeats)
+        print(f"256² reference (ngf 64, 9 blocks) G+D forward+backward, batch 1: {t['cpu_best']:.2f} s CPU "
+              f"(median {t['cpu_median']:.2f}), {t['wall_best']:.2f} s wall")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,8 @@
 """``thoughtlab cyclegan train | translate | evaluate`` end to end, and one table of bad inputs."""
 
+import json
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -38,6 +41,15 @@ def test_train_writes_weights_samples_and_curves_and_translate_writes_pngs(train
     outs = sorted((tmp_path / "out").iterdir())
     assert [p.name for p in outs] == ["0.png", "1.png"] and Image.open(outs[0]).size == (16, 16)
     assert "translated 2 images BtoA" in capsys.readouterr().out
+
+
+def test_evaluate_prints_and_writes_the_cycle_and_kid_scores(trained, tmp_path, capsys):
+    weights, out = str(trained / "run" / "weights.pt"), tmp_path / "m.json"
+    assert main(["cyclegan", "evaluate", str(trained / "data"), "--weights", weights, "--out", str(out)]) == 0
+    metrics = json.loads(out.read_text())["metrics"]
+    assert {"cycle_A", "cycle_B", "kid_A", "kid_B", "fid_A", "fid_B"} <= set(metrics)
+    assert all(math.isfinite(v) for v in metrics.values()) and "label_AtoB" not in metrics  # folders carry no labels
+    assert "cycle_A" in capsys.readouterr().out
 
 
 def test_continue_train_resumes_to_the_same_weights(trained, tmp_path):

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from thoughtlab.cyclegan.study import CLAIMS, STUDY
-from thoughtlab.cyclegan.toy import ToyConfig, build, measure, modes_of
+from thoughtlab.cyclegan.one_to_many import build, measure
+from thoughtlab.cyclegan.toy import PointsTask, ToyConfig, modes_of
 from thoughtlab.runs import LocalContext
 from thoughtlab.study import verdicts
 
@@ -19,7 +20,8 @@ def outcome(tmp_path_factory):
 
 def test_smoke_run_has_learning_curve_points_and_every_claim_gets_a_verdict(outcome, figures):
     for key in ("cycle_label_AtoB", "gan_label_AtoB@0.5", "gan_identity_kid_B@0.25", "toy_noise_modes_per_input@0.75",
-                "toy_cyclegan_style_lost_nu0.05", "toy_augmented_style_lost_nu0.05"):
+                "toy_cyclegan_style_lost_nu0.05", "toy_augmented_style_lost_nu0.05", "tints_noise_modes_per_input@0.25",
+                "tints_augmented_content", "tints_cyclegan_style_lost_nu0.2", "tints_noise_cycle_A@0.5"):
         assert key in outcome.metrics or key in outcome.items, key
     assert len(outcome.items["cycle_label_AtoB"]) == STUDY.config("smoke").digits.test_per_domain
     records = verdicts(STUDY, [outcome])
@@ -28,7 +30,8 @@ def test_smoke_run_has_learning_curve_points_and_every_claim_gets_a_verdict(outc
     assert {r["ledger"][0] for r in records} == {"c11", "c12", "c13"}
     assert all(len(r["curve"]) == 4 for r in records if r["kind"] == "empirical")
     STUDY.plot(STUDY.config("smoke"), [outcome], figures)
-    assert set(figures.saved) == {"digits_curves", "digits_samples", "toy_outputs", "toy_noise"}
+    assert set(figures.saved) == {"digits_curves", "digits_samples", "toy_outputs", "toy_noise", "tints_samples",
+                                  "tints_modes"}
 
 
 def test_toy_mode_counting_is_exact():
@@ -40,18 +43,18 @@ def test_toy_mode_counting_is_exact():
 
 def test_plain_cyclegan_gives_one_output_per_input_and_keeps_content():
     cfg = ToyConfig(n_test=20, z_samples=4, width=8)
-    state = build("cyclegan", cfg, seed=0)
+    state = build(PointsTask(cfg), "cyclegan", seed=0)
     with torch.no_grad():
         state.models["G_AB"].net[-1].bias.fill_(0.5)  # move every output onto the style level 0.5
         state.models["G_AB"].net[-1].weight.zero_()
-    metrics, items = measure("cyclegan", state, cfg, seed=0)
+    metrics, items = measure(PointsTask(cfg), "cyclegan", state, seed=0)
     assert items["modes_per_input"] == [1.0] * 20 and metrics["pairwise"] == 0 and metrics["coverage"] == 0.25
-    assert metrics["high_quality"] == 1.0
+    assert metrics["high_quality"] == 1.0 and metrics["content"] == 1.0
 
 
 def test_a_generator_that_reads_its_code_reaches_all_modes():
     cfg = ToyConfig(n_test=20, z_samples=40, width=8)
-    state = build("noise", cfg, seed=0)
+    state = build(PointsTask(cfg), "noise", seed=0)
     styles = cfg.styles()
 
     class CodeToStyle(torch.nn.Module):  # style level chosen by the quantile of z's first coordinate
@@ -60,5 +63,5 @@ def test_a_generator_that_reads_its_code_reaches_all_modes():
             return styles[torch.bucketize(z, torch.tensor([-0.674, 0.0, 0.674]))][:, None]
 
     state.models["G_AB"].net = CodeToStyle()
-    metrics, items = measure("noise", state, cfg, seed=0)
+    metrics, items = measure(PointsTask(cfg), "noise", state, seed=0)
     assert np.mean(items["modes_per_input"]) > 3.5 and metrics["coverage"] == 1.0

@@ -4,7 +4,8 @@ Modules, top-down: ``networks`` (ResNet generator, PatchGAN discriminator), ``pa
 image pool, learning-rate schedule), ``data`` (trainA/trainB folders), ``digits`` (the embedded
 unpaired digit task), ``recipe`` (one training iteration, as a recipe of the training core),
 ``training`` (checkpoints, resume, sample grids, loss curves), ``tools`` (translate, evaluate),
-``toy`` (the one-to-many toy with noise-input and Augmented CycleGAN), ``study`` and
+``one_to_many`` (CycleGAN, noise-input and Augmented CycleGAN for any one-to-many task, with exact
+diversity scores), ``toy`` (the 2-D one-to-many task), ``tints`` (digits → K tints), ``study`` and
 ``study_figures`` (the ``cyclegan-diversity`` study), ``cli`` (``thoughtlab cyclegan …``).
 """
 

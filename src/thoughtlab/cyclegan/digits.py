@@ -123,13 +123,20 @@ def _ink_chroma(images: torch.Tensor) -> torch.Tensor:
     return mean / mean.amax(dim=1, keepdim=True).clamp_min(1e-6)
 
 
-def nearest_tint(images: torch.Tensor, tints: int) -> torch.Tensor:
-    """The palette index nearest (in chromaticity) to the mean colour of each image's ink (pixels > 25 % max).
+def nearest_tint(images: torch.Tensor, tints: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The palette index (of the first ``tints``) nearest in chromaticity to each image's mean ink colour
+    (pixels > 25 % of the image's max), and that chromaticity distance.
 
     ``images`` (N, 3, H, W) in [0, 1].  Chromaticity = colour / its max channel, so the ink's
-    brightness does not matter, only its hue.
+    brightness does not matter, only its hue.  The first four palette tints lie ≥ 0.8 apart; grey ink
+    lies ≥ 0.7 from each, an image without ink at ≥ 1.
     """
-    chroma = _ink_chroma(images)
+    if not 1 <= tints <= len(PALETTE):
+        from thoughtlab.errors import BadInput
+
+        raise BadInput(f"tints={tints} must be in 1..{len(PALETTE)} (the palette's size)")
     palette = torch.tensor(PALETTE[:tints])
     palette = palette / palette.amax(dim=1, keepdim=True)
-    return torch.cdist(chroma, palette).argmin(dim=1)
+    distance = torch.cdist(_ink_chroma(images), palette)
+    best = distance.min(dim=1)
+    return best.indices, best.values

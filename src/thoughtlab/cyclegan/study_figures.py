@@ -83,6 +83,34 @@ def plot_toy(outcomes: list[Outcome], figures: FigureSink) -> None:
                                    "styles lost against the noise added to the intermediate A point, mean over seeds.")
 
 
+def plot_tints(outcomes: list[Outcome], figures: FigureSink) -> None:
+    plt = _pyplot()
+    grids = outcomes[0].data["tint_samples"]
+    inputs, columns = len(grids["cyclegan"]), len(grids["cyclegan"][0])
+    fig, axes = plt.subplots(inputs, len(grids) * columns, figsize=(1.0 * len(grids) * columns, 1.1 * inputs),
+                             squeeze=False)
+    for m, (model, name) in enumerate(MODEL_NAMES.items()):
+        for r, row in enumerate(grids[model]):
+            for c, image in enumerate(row):
+                ax = axes[r, m * columns + c]
+                ax.imshow(np.asarray(image, dtype=np.uint8).transpose(1, 2, 0))
+                ax.set_xticks([])
+                ax.set_yticks([])
+        axes[0, m * columns].set_title(name, fontsize=8, loc="left")
+    figures.save("tints_samples", fig, "Digits → K tints (first seed): per model, a test digit a (first column) and "
+                                       "G(a, z) for four draws of z.")
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    for model, name in MODEL_NAMES.items():
+        x, values = _curve(outcomes, f"tints_{model}_modes_per_input")
+        ax.errorbar(x, values.mean(0), yerr=values.std(0) if len(values) > 1 else None, marker="o", label=name)
+    ax.set_xlabel("fraction of the training budget")
+    ax.set_ylabel("distinct tints per digit (of K)")
+    ax.legend(fontsize=8)
+    figures.save("tints_modes", fig, "Digits → K tints: distinct tints per test digit over the z draws, along "
+                                     "training, mean ± std over seeds.")
+
+
 def plot(config: Any, outcomes: list[Outcome], figures: FigureSink) -> None:
     plot_digits(outcomes, figures)
     plot_toy(outcomes, figures)
+    plot_tints(outcomes, figures)
