@@ -23,6 +23,7 @@ import multiprocessing
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -219,25 +220,27 @@ CLAIMS = (
 
 # --- running --------------------------------------------------------------------------------------------
 
-def _job(args: tuple[str, Cfg, int]) -> dict[str, Any]:
-    """One modality of one seed (a top-level function, so that a process pool can run it)."""
-    kind, cfg, seed = args
+def _job(args: tuple[str, Cfg, int, Path]) -> dict[str, Any]:
+    """One modality of one seed (a top-level function, so that a process pool can run it); its training
+    checkpoints go to ``workdir`` (a rerun in the same folder resumes them)."""
+    kind, cfg, seed, workdir = args
     import torch
 
     torch.set_num_threads(1)
+    workdir.mkdir(parents=True, exist_ok=True)
     if kind == "text":
-        return text.run_text(cfg.text, seed)
+        return text.run_text(cfg.text, seed, workdir)
     if kind == "graphs":
-        return graphs.run_graphs(cfg.graphs, seed)
+        return graphs.run_graphs(cfg.graphs, seed, workdir)
     if kind == "audio":
-        return audio.run_audio(cfg.audio, seed)
+        return audio.run_audio(cfg.audio, seed, workdir)
     toys = (est.Toy(0.45), est.Toy(0.499))
-    return {"rows": est.moment_table(toys, 0.5, cfg.toy_samples, seed, cfg.toy_relax_steps, cfg.toy_nodes)}
+    return {"rows": est.moment_table(toys, 0.5, cfg.toy_samples, seed, cfg.toy_relax_steps, cfg.toy_nodes, workdir)}
 
 
 def run(cfg: Cfg, ctx: RunContext) -> Outcome:
     kinds = ("text", "audio", "graphs", "toy")  # longest first
-    jobs = [(kind, cfg, child_seed(ctx.seed, kind)) for kind in kinds]
+    jobs = [(kind, cfg, child_seed(ctx.seed, kind), Path(ctx.run_dir) / kind) for kind in kinds]
     if cfg.workers > 0:
         with ProcessPoolExecutor(max_workers=cfg.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             done = list(ctx.progress(pool.map(_job, jobs), desc="modalities", total=len(jobs)))
