@@ -2,8 +2,8 @@
 
     PYTHONPATH=src python benchmarks/graph_mmd.py [--graphs 200]
 
-The loop is the reference implementation :func:`thoughtlab.generative.graphs.stats.mmd_loop` (scipy's exact
-1-D Wasserstein distance per pair, as GraphRNN's ``eval/mmd.py`` calls pyemd per pair).  Statistics are
+The loop is the reference implementation :func:`thoughtlab.generative.graphs.stats.mmd_loop` (pyemd's
+EMD per pair, as GraphRNN's ``eval/mmd.py`` does).  Statistics are
 computed once; only the MMD step is timed.
 """
 

@@ -3,6 +3,7 @@
 import math
 
 import pytest
+import torch
 
 from thoughtlab.errors import BadInput
 from thoughtlab.generative import estimators as E
@@ -90,3 +91,13 @@ def test_moment_table_and_plot(figures):
     E.plot_moments(rows, a, b)
     figures.save("moments", fig, "test")
     assert figures.saved
+
+
+def test_relax_control_fit_resumes_bit_exactly(tmp_path):
+    toy = E.Toy(0.45)
+    straight = E.fit_relax_control(toy, THETA, steps=6, batch=16, seed=2)
+    E.fit_relax_control(toy, THETA, steps=3, batch=16, seed=2, checkpoint=tmp_path / "r.pt")
+    resumed = E.fit_relax_control(toy, THETA, steps=6, batch=16, seed=2, checkpoint=tmp_path / "r.pt")
+    assert all(torch.equal(a, b) for a, b in zip(straight.state_dict().values(), resumed.state_dict().values()))
+    untrained = E.RelaxControl(toy, seed=2)
+    assert not all(torch.equal(a, b) for a, b in zip(straight.state_dict().values(), untrained.state_dict().values()))

@@ -67,7 +67,7 @@ def test_adversarial_updates_generator_and_calls_checkpoints(setup, remedy):
     gen = TokenLSTM(SHAPE, 0.1, 0)
     before = copy.deepcopy(gen.state_dict())
     seen = []
-    T.adversarial(remedy, gen, data, T.AdvConfig(steps=3, batch=4, d_warmup=1), 0, (1, 3), seen.append)
+    T.adversarial(remedy, gen, data, T.AdvConfig(steps=3, batch=4, d_warmup=1), 0, (1, 3), lambda s, st: seen.append(s))
     assert seen == [1, 3]
     assert any(not torch.equal(before[k], v) for k, v in gen.state_dict().items())
 
@@ -88,3 +88,35 @@ def test_curve_gap_interpolates_on_the_frontier_and_flags_outside():
     assert V.curve_gap(curve, _pt(1.5, 2.6)) == (pytest.approx(-0.1), True)
     gap, inside = V.curve_gap(curve, _pt(0.5, 2.0))
     assert gap == pytest.approx(1.0) and not inside  # nearest end used
+
+
+def _same_parameters(a, b):
+    return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_mle_resumes_bit_exactly(setup, tmp_path):
+    _, data, _ = setup
+    straight = TokenLSTM(SHAPE, 0.1, 3)
+    T.mle_train(straight, data, 4, 8, 1e-2, 0)
+    T.mle_train(TokenLSTM(SHAPE, 0.1, 3), data, 2, 8, 1e-2, 0, checkpoint=tmp_path / "m.pt")
+    resumed = TokenLSTM(SHAPE, 0.1, 3)
+    T.mle_train(resumed, data, 4, 8, 1e-2, 0, checkpoint=tmp_path / "m.pt")
+    assert _same_parameters(straight, resumed)
+    assert not _same_parameters(straight, TokenLSTM(SHAPE, 0.1, 3))
+
+
+@pytest.mark.parametrize("remedy", T.REMEDIES)
+def test_adversarial_resumes_bit_exactly_past_the_warm_up(setup, remedy, tmp_path):
+    _, data, _ = setup
+
+    def run(steps, checkpoint=None):
+        gen = TokenLSTM(SHAPE, 0.1, 0)
+        state = T.adversarial(remedy, gen, data, T.AdvConfig(steps=steps, batch=4, d_warmup=2), 0, checkpoint=checkpoint)
+        return state
+
+    straight = run(4)
+    assert run(1, tmp_path / "a.pt").step == 3  # two warm-up steps and one adversarial step
+    resumed = run(4, tmp_path / "a.pt")
+    assert resumed.step == 6
+    assert _same_parameters(straight.models["gen"], resumed.models["gen"])
+    assert _same_parameters(straight.models["disc"], resumed.models["disc"])

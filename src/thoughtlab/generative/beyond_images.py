@@ -14,6 +14,27 @@ its modalities run in parallel processes; seeds run in parallel processes too.  
 recorded at 25/50/75/100 % of its training budget (``key@0.75`` …); effects are Student-t intervals over
 seeds; refutations need a plateau; failed controls make a claim inconclusive.  All thresholds below were
 fixed before the first quick run.
+
+Budget changes after the first quick runs (thresholds, effects and controls untouched).  The first two quick
+runs (audio GANs 300 steps, lr 2e-4) left every audio variant at pitch precision 0 on every seed, so c23's audio
+control failed.  Pilots on the control arm only (batch 32, 1000 training clips, 200 samples scored at 1/4..4/4
+of the steps; pitch precision per checkpoint):
+1. seed 0 (not a study seed), 800 steps: WaveGAN+phase shuffle lr 2e-4: 0, 0, 1.0, 1.0 (spectral FD 2282 → 1460;
+   white noise 2693, held-out floor 8.5); lr 1e-3: 0, 0.02, 1.0, 1.0 (FD 1611 → 1123); WaveGAN without phase
+   shuffle lr 1e-3: 0 throughout (FD 2016 → 1319); SpecGAN lr 2e-4 and 1e-3: 0 throughout, FD 6700–8500 (worse
+   than white noise: it does not learn in this budget).  The clips' normalisation and the pitch scores were not
+   at fault (held-out real clips score precision 1, white noise 0; precise generated clips are one pitch).
+2. From (1) a third quick run used 600 steps at lr 2e-4: precision still 0 on all three study seeds (WaveGAN+PS
+   FD 1704/1908/1753), so one pilot seed was not enough.
+3. The three study seeds' audio data and WaveGAN+PS initialisation, lr 1e-3, 1000 steps: 0, 0.835, 0.93, 0.915;
+   0, 0.215, 0, 1.0; 0, 1.0, 1.0, 1.0 (final FD 1031/1366/1323; coverage 1–2 of 8 pitches: mode collapse).
+So the cause is the budget (steps and lr), not a bug in the scores.  Quick now trains WaveGAN ± phase shuffle
+1000 steps at lr 1e-3 and leaves SpecGAN out (it did not learn in any pilot, and with it the quick study would
+exceed its ≈650 CPU-s budget); smoke and full keep all three variants.  The graph control (MADE's score interval
+above 0.25) also failed at quick (MADE score −0.08 … 0.14 per seed); a MADE-only pilot (seed 0: 1000 steps at lr
+3e-3 → 0.12, at lr 1e-2 → 0.005; seed 1: 2000 steps at lr 3e-3 → 0.10, best checkpoint 0.26) found no budget that
+passes it — its degree MMD stays above Erdős–Rényi's — so the graph budget is unchanged and c22 stays
+inconclusive at quick.
 """
 
 from __future__ import annotations
@@ -23,6 +44,7 @@ import multiprocessing
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -71,7 +93,8 @@ QUICK = Cfg(
     text=text.TextConfig(n_train=3000, n_test=300, n_eval=300, n_floor=3000, pre_steps=200, adv=AdvConfig(steps=40),
                          temperatures=(0.6, 0.8, 0.9, 1.0, 1.2)),
     graphs=graphs.GraphConfig(gan_steps=500, made_steps=500),
-    audio=audio.AudioConfig(n_train=1000, n_samples=200, gan=AudioGanConfig(steps=300)),
+    # audio: was 300 steps at lr 2e-4 with all three variants; changed after pilots (module docstring)
+    audio=audio.AudioConfig(n_train=1000, n_samples=200, gan=AudioGanConfig(steps=1000, lr=1e-3), variants=("wavegan", "wavegan_ps")),
     toy_relax_steps=100, toy_nodes=120,
 )
 FULL = Cfg(text=text.TextConfig(shape=LstmShape(), n_train=10_000, n_test=2000, n_eval=2000, n_floor=10_000, pre_steps=18_750,
@@ -219,25 +242,27 @@ CLAIMS = (
 
 # --- running --------------------------------------------------------------------------------------------
 
-def _job(args: tuple[str, Cfg, int]) -> dict[str, Any]:
-    """One modality of one seed (a top-level function, so that a process pool can run it)."""
-    kind, cfg, seed = args
+def _job(args: tuple[str, Cfg, int, Path]) -> dict[str, Any]:
+    """One modality of one seed (a top-level function, so that a process pool can run it); its training
+    checkpoints go to ``workdir`` (a rerun in the same folder resumes them)."""
+    kind, cfg, seed, workdir = args
     import torch
 
     torch.set_num_threads(1)
+    workdir.mkdir(parents=True, exist_ok=True)
     if kind == "text":
-        return text.run_text(cfg.text, seed)
+        return text.run_text(cfg.text, seed, workdir)
     if kind == "graphs":
-        return graphs.run_graphs(cfg.graphs, seed)
+        return graphs.run_graphs(cfg.graphs, seed, workdir)
     if kind == "audio":
-        return audio.run_audio(cfg.audio, seed)
+        return audio.run_audio(cfg.audio, seed, workdir)
     toys = (est.Toy(0.45), est.Toy(0.499))
-    return {"rows": est.moment_table(toys, 0.5, cfg.toy_samples, seed, cfg.toy_relax_steps, cfg.toy_nodes)}
+    return {"rows": est.moment_table(toys, 0.5, cfg.toy_samples, seed, cfg.toy_relax_steps, cfg.toy_nodes, workdir)}
 
 
 def run(cfg: Cfg, ctx: RunContext) -> Outcome:
     kinds = ("text", "audio", "graphs", "toy")  # longest first
-    jobs = [(kind, cfg, child_seed(ctx.seed, kind)) for kind in kinds]
+    jobs = [(kind, cfg, child_seed(ctx.seed, kind), Path(ctx.run_dir) / kind) for kind in kinds]
     if cfg.workers > 0:
         with ProcessPoolExecutor(max_workers=cfg.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             done = list(ctx.progress(pool.map(_job, jobs), desc="modalities", total=len(jobs)))

@@ -26,12 +26,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
 from thoughtlab.errors import BadInput
+from thoughtlab.train import TrainState, train
 
 Control = Callable[[torch.Tensor], torch.Tensor]  # z -> c(z), differentiable
 UNBIASED = ("reinforce", "reinforce_baseline", "rebar", "relax")
@@ -183,25 +185,44 @@ class RelaxControl(nn.Module):
         return _f(torch.sigmoid(z / self.toy.lam), self.toy.t) + self.net(z.unsqueeze(-1)).squeeze(-1)
 
 
-def fit_relax_control(toy: Toy, theta: float, steps: int = 200, batch: int = 256, seed: int = 0) -> RelaxControl:
-    """Train ``φ`` to minimise ``E[ĝ²]`` at fixed θ (= the variance, since ĝ is unbiased for every φ)."""
-    control = RelaxControl(toy, seed=seed)
-    opt = torch.optim.Adam(control.parameters(), lr=1e-2)
-    for step in range(steps):
-        u, v = sample_noise(batch, seed * 100_003 + step + 1)
-        g = estimate("relax", toy, theta, u, v, control)
+class RelaxFit:
+    """Recipe: minimise ``E[ĝ²]`` over φ at fixed θ (= the variance, since ĝ is unbiased for every φ); the noise
+    of step k is drawn from its own seed, so a resumed run draws the same."""
+
+    def __init__(self, toy: Toy, theta: float, batch: int, seed: int):
+        self.toy, self.theta, self.size, self.seed = toy, theta, batch, seed
+
+    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return sample_noise(self.size, self.seed * 100_003 + step + 1)
+
+    def step(self, state: TrainState, noise: tuple[torch.Tensor, torch.Tensor]) -> dict[str, float]:
+        g = estimate("relax", self.toy, self.theta, *noise, state.models["control"])
+        loss = (g**2).mean()
+        opt = state.optimizers["control"]
         opt.zero_grad()
-        (g**2).mean().backward()
+        loss.backward()
         opt.step()
+        return {"second_moment": loss.item()}
+
+
+def fit_relax_control(toy: Toy, theta: float, steps: int = 200, batch: int = 256, seed: int = 0,
+                      checkpoint: Path | None = None) -> RelaxControl:
+    """RELAX's control trained on the training core (resumed from ``checkpoint`` if it exists)."""
+    control = RelaxControl(toy, seed=seed)
+    state = TrainState({"t": toy.t, "lam": toy.lam, "theta": theta, "batch": batch, "seed": seed},
+                       models={"control": control}, optimizers={"control": torch.optim.Adam(control.parameters(), lr=1e-2)})
+    train(RelaxFit(toy, theta, batch, seed), state, steps, checkpoint=checkpoint, every=max(steps // 4, 1), desc="relax")
     return control
 
 
 def moment_table(toys: tuple[Toy, ...], theta: float, n: int, seed: int, relax_steps: int = 200,
-                 nodes: int = 200) -> list[dict[str, float | str | None]]:
-    """Exact and Monte-Carlo bias/variance of every estimator at each toy (rows for JSON and figures)."""
+                 nodes: int = 200, workdir: Path | None = None) -> list[dict[str, float | str | None]]:
+    """Exact and Monte-Carlo bias/variance of every estimator at each toy (rows for JSON and figures); with
+    ``workdir`` each RELAX control checkpoints there (``relax_t<t>.pt``)."""
     rows = []
     for toy in toys:
-        control = fit_relax_control(toy, theta, relax_steps, seed=seed)
+        ckpt = None if workdir is None else workdir / f"relax_t{toy.t:g}.pt"
+        control = fit_relax_control(toy, theta, relax_steps, seed=seed, checkpoint=ckpt)
         for name in ESTIMATORS:
             exact = exact_moments(name, toy, theta, control, nodes)
             mc = mc_moments(name, toy, theta, n, seed + 1, control)

@@ -5,11 +5,13 @@ next to the held-out floor and the white-noise baseline."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from thoughtlab.generative.audio import models, tones
+from thoughtlab.train import TrainState
 
 FRACTIONS = (0.25, 0.5, 0.75, 1.0)
 
@@ -27,19 +29,21 @@ def _scores(test: np.ndarray, clips: np.ndarray) -> dict[str, float]:
     return tones.pitch_scores(clips) | {"fd": tones.spectral_fd(test, clips)}
 
 
-def run_audio(cfg: AudioConfig, seed: int) -> dict[str, Any]:
-    """Scores of every variant at each budget fraction, plus floor (held-out real) and noise baseline."""
+def run_audio(cfg: AudioConfig, seed: int, workdir: Path | None = None) -> dict[str, Any]:
+    """Scores of every variant at each budget fraction, plus floor (held-out real) and noise baseline; with
+    ``workdir`` each variant checkpoints there (``<variant>.pt``) and resumes, keeping the scores taken so far."""
     train, _ = tones.tone_clips(cfg.n_train, seed)
     test, _ = tones.tone_clips(cfg.n_test, seed + 1)
     heldout, _ = tones.tone_clips(cfg.n_samples, seed + 2)
     rms = float(np.sqrt((train**2).mean()))
     out: dict[str, Any] = {"floor": _scores(test, heldout), "noise": _scores(test, tones.white_noise(cfg.n_samples, seed + 3, rms))}
-    marks = [max(1, round(f * cfg.gan.steps)) for f in FRACTIONS]
+    marks = tuple(max(1, round(f * cfg.gan.steps)) for f in FRACTIONS)
     for k, variant in enumerate(cfg.variants):
         gan = models.AudioGan(variant, train, cfg.gan, seed + 10 + k)
-        out[variant] = {}
-        for step in range(1, cfg.gan.steps + 1):
-            gan.step()
-            if step in marks:
-                out[variant][FRACTIONS[marks.index(step)]] = _scores(test, gan.sample(cfg.n_samples, seed + 4))
+
+        def score_at(step: int, state: TrainState, gan: models.AudioGan = gan) -> None:
+            state.records[str(FRACTIONS[marks.index(step)])] = _scores(test, gan.sample(cfg.n_samples, seed + 4))
+
+        state = gan.fit(marks, score_at, None if workdir is None else workdir / f"{variant}.pt")
+        out[variant] = {f: state.records[str(f)] for f in FRACTIONS}
     return out

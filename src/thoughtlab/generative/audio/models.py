@@ -8,12 +8,14 @@
   each frequency bin standardised with the training set's moments and clipped at 3σ (§3.4); clips come
   back by Griffin–Lim (Griffin & Lim 1984) phase recovery.
 Differences from the paper, for CPU: far fewer channels, the non-saturating loss instead of WGAN-GP,
-and 1024- instead of 16384-sample clips.
+and 1024- instead of 16384-sample clips.  :class:`AudioGan` is a recipe on :func:`thoughtlab.train.train`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -21,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from thoughtlab.errors import UnknownName
+from thoughtlab.train import Hook, TrainState, train
 
 N_FFT, HOP, FRAMES, FREQS = 256, 128, 8, 128
 VARIANTS = ("wavegan", "wavegan_ps", "specgan")
@@ -147,7 +150,8 @@ class AudioGanConfig:
 
 
 class AudioGan:
-    """One variant (wavegan, wavegan_ps, specgan): its nets, data transform and sampler."""
+    """Recipe for one variant (wavegan, wavegan_ps, specgan): its nets and optimisers in ``self.state``, its data
+    transform and sampler.  All draws (batch, latents, phase shuffles) come from ``state.generators["draw"]``."""
 
     def __init__(self, variant: str, clips: np.ndarray, cfg: AudioGanConfig, seed: int):
         if variant not in VARIANTS:
@@ -159,32 +163,50 @@ class AudioGan:
         if variant == "specgan":
             self.norm = SpecNorm.fit(x)
             self.data = self.norm.encode(x)
-            self.gen, self.disc = SpecGenerator(cfg.z_dim, cfg.channels), SpecDiscriminator(cfg.channels)
+            gen, disc = SpecGenerator(cfg.z_dim, cfg.channels), SpecDiscriminator(cfg.channels)
         else:
             self.norm, self.data = None, x
-            self.gen = WaveGenerator(cfg.z_dim, cfg.channels)
-            self.disc = WaveDiscriminator(cfg.channels, cfg.shuffle if variant == "wavegan_ps" else 0)
-        self.opt_g = torch.optim.Adam(self.gen.parameters(), cfg.lr, betas=(0.5, 0.9))
-        self.opt_d = torch.optim.Adam(self.disc.parameters(), cfg.lr, betas=(0.5, 0.9))
+            gen = WaveGenerator(cfg.z_dim, cfg.channels)
+            disc = WaveDiscriminator(cfg.channels, cfg.shuffle if variant == "wavegan_ps" else 0)
+        settings = {k: v for k, v in asdict(cfg).items() if k != "steps"}  # a resumed run may extend the budget
+        self.state = TrainState({"variant": variant, "seed": seed, **settings}, models={"gen": gen, "disc": disc},
+                                optimizers={"gen": torch.optim.Adam(gen.parameters(), cfg.lr, betas=(0.5, 0.9)),
+                                            "disc": torch.optim.Adam(disc.parameters(), cfg.lr, betas=(0.5, 0.9))},
+                                generators={"draw": self.g})
 
-    def step(self) -> None:
+    def batch(self, step: int) -> int:
+        return step
+
+    def step(self, state: TrainState, _: int) -> dict[str, float]:
         """One discriminator and one generator step (non-saturating loss, Goodfellow et al. 2014)."""
-        real = self.data[torch.randint(0, len(self.data), (self.cfg.batch,), generator=self.g)]
-        fake = self.gen(torch.randn(self.cfg.batch, self.cfg.z_dim, generator=self.g))
-        loss_d = F.softplus(-self.disc(real, self.g)).mean() + F.softplus(self.disc(fake.detach(), self.g)).mean()
-        self.opt_d.zero_grad()
-        loss_d.backward()
-        self.opt_d.step()
-        fake = self.gen(torch.randn(self.cfg.batch, self.cfg.z_dim, generator=self.g))
-        loss_g = F.softplus(-self.disc(fake, self.g)).mean()
-        self.opt_g.zero_grad()
-        loss_g.backward()
-        self.opt_g.step()
+        gen, disc, b = state.models["gen"], state.models["disc"], self.cfg.batch
+        real = self.data[torch.randint(0, len(self.data), (b,), generator=self.g)]
+        fake = gen(torch.randn(b, self.cfg.z_dim, generator=self.g))
+        loss_d = F.softplus(-disc(real, self.g)).mean() + F.softplus(disc(fake.detach(), self.g)).mean()
+        _update(state.optimizers["disc"], loss_d)
+        fake = gen(torch.randn(b, self.cfg.z_dim, generator=self.g))
+        loss_g = F.softplus(-disc(fake, self.g)).mean()
+        _update(state.optimizers["gen"], loss_g)
+        return {"d_loss": loss_d.item(), "g_loss": loss_g.item()}
+
+    def fit(self, checkpoints: tuple[int, ...] = (), on_checkpoint: Callable[[int, TrainState], None] | None = None,
+            checkpoint: Path | None = None) -> TrainState:
+        """Train ``cfg.steps`` steps on the training core (resumed from ``checkpoint`` if it exists), calling
+        ``on_checkpoint(step, state)`` after the steps in ``checkpoints``."""
+        hooks = [] if on_checkpoint is None else [Hook(set(checkpoints), lambda st: on_checkpoint(st.step, st))]
+        return train(self, self.state, self.cfg.steps, checkpoint=checkpoint, every=max(self.cfg.steps // 4, 1),
+                     hooks=hooks, desc=self.variant)
 
     @torch.no_grad()
     def sample(self, n: int, seed: int) -> np.ndarray:
         z = torch.randn(n, self.cfg.z_dim, generator=torch.Generator().manual_seed(seed))
-        out = self.gen(z)
+        out = self.state.models["gen"](z)
         if self.norm is not None:
             out = self.norm.decode(out, seed=seed)
         return out.numpy().astype(np.float32)
+
+
+def _update(opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    opt.zero_grad()
+    loss.backward()
+    opt.step()

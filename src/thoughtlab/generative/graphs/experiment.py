@@ -6,12 +6,15 @@ are recorded as 2, the largest value MMD² can take with kernels in [0, 1], and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from thoughtlab.generative.graphs import data, models, stats
+from thoughtlab.train import TrainState
 
 FRACTIONS = (0.25, 0.5, 0.75, 1.0)
 
@@ -28,8 +31,9 @@ class GraphConfig:
     made_lr: float = 3e-3
 
 
-def run_graphs(cfg: GraphConfig, seed: int) -> dict[str, Any]:
-    """MMDs against the test graphs for floor, ER and both models at each budget fraction."""
+def run_graphs(cfg: GraphConfig, seed: int, workdir: Path | None = None) -> dict[str, Any]:
+    """MMDs against the test graphs for floor, ER and both models at each budget fraction; with ``workdir``
+    both models checkpoint there (``gan.pt``, ``made.pt``) and resume, keeping the MMDs taken so far."""
     train_graphs = data.community_graphs(cfg.n_train, seed)
     test = stats.graph_statistics(data.community_graphs(cfg.n_test, seed + 1))
     adj = data.to_adjacency(train_graphs, data.MAX_NODES, np.random.default_rng(seed + 2))
@@ -40,21 +44,28 @@ def run_graphs(cfg: GraphConfig, seed: int) -> dict[str, Any]:
         "gan": {}, "made": {},
     }
 
-    def scorer(arm: str, steps: int, sample):  # noqa: ANN001
+    def scorer(steps: int, sample: Callable[[Any], np.ndarray]) -> tuple[tuple[int, ...], Callable]:
         marks = tuple(max(1, round(f * steps)) for f in FRACTIONS)
 
-        def on_checkpoint(step: int, model) -> None:  # noqa: ANN001
-            graphs = data.from_adjacency(sample(model))
+        def on_checkpoint(step: int, state: TrainState) -> None:
+            graphs = data.from_adjacency(sample(state.models))
             kept = [g for g in graphs if g.number_of_edges() > 0]
-            frac = FRACTIONS[marks.index(step)]
-            out[arm][frac] = stats.mmds(test, kept) if kept else {s: 2.0 for s in stats.STATISTICS}
-            out[arm][frac]["empty"] = 1 - len(kept) / len(graphs)
+            scores = stats.mmds(test, kept) if kept else {s: 2.0 for s in stats.STATISTICS}
+            state.records[str(FRACTIONS[marks.index(step)])] = scores | {"empty": 1 - len(kept) / len(graphs)}
         return marks, on_checkpoint
 
-    marks, hook = scorer("gan", cfg.gan_steps, lambda m: models.sample_gan(m, cfg.n_samples, seed + 4))
-    gen = models.train_gan(adj, cfg.gan_steps, cfg.batch, seed + 5, cfg.gan_lr, checkpoints=marks, on_checkpoint=hook)
-    hidden = models.made_hidden_matching(gen)
-    marks, hook = scorer("made", cfg.made_steps, lambda m: models.sample_made(m, cfg.n_samples, data.MAX_NODES, seed + 6))
-    made = models.train_made(adj, hidden, cfg.made_steps, cfg.batch, seed + 7, cfg.made_lr, checkpoints=marks, on_checkpoint=hook)
-    out["parameters"] = {"gan_generator": models.parameter_count(gen), "made": models.parameter_count(made)}
+    def ckpt(name: str) -> Path | None:
+        return None if workdir is None else workdir / f"{name}.pt"
+
+    marks, hook = scorer(cfg.gan_steps, lambda m: models.sample_gan(m["gen"], cfg.n_samples, seed + 4))
+    gan = models.train_gan(adj, cfg.gan_steps, cfg.batch, seed + 5, cfg.gan_lr, checkpoints=marks, on_checkpoint=hook,
+                           checkpoint=ckpt("gan"))
+    hidden = models.made_hidden_matching(gan.models["gen"])
+    marks, hook = scorer(cfg.made_steps, lambda m: models.sample_made(m["made"], cfg.n_samples, data.MAX_NODES, seed + 6))
+    made = models.train_made(adj, hidden, cfg.made_steps, cfg.batch, seed + 7, cfg.made_lr, checkpoints=marks,
+                             on_checkpoint=hook, checkpoint=ckpt("made"))
+    for arm, state in (("gan", gan), ("made", made)):
+        out[arm] = {f: state.records[str(f)] for f in FRACTIONS}
+    out["parameters"] = {"gan_generator": models.parameter_count(gan.models["gen"]),
+                         "made": models.parameter_count(made.models["made"])}
     return out

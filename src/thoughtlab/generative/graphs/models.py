@@ -11,14 +11,20 @@
 - Control: MADE (Germain et al. 2015), an autoregressive Bernoulli model over the same edge vector in
   BFS node order (GraphRNN's ordering), trained by maximum likelihood, hidden width chosen so that its
   parameter count matches the GAN generator's.
+Both train as recipes on :func:`thoughtlab.train.train` (checkpoint and bit-exact resume).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from thoughtlab.train import Hook, TrainState, train
 
 
 def triu_index(n: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -120,49 +126,85 @@ def made_hidden_matching(generator: EdgeGenerator) -> int:
     return max(1, round((parameter_count(generator) - dim) / (2 * dim + 1)))
 
 
+def _update(opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+
+class AdjacencyGan:
+    """Recipe: non-saturating GAN (Goodfellow et al. 2014) on adjacency matrices, one D then one G step per
+    batch; every draw comes from ``state.generators["draw"]`` inside :meth:`step`, in the loop's order."""
+
+    def __init__(self, adj: np.ndarray, batch: int, seed: int, tau: float):
+        self.real, self.size, self.tau = torch.from_numpy(adj), batch, tau
+        self.draw = torch.Generator().manual_seed(seed)
+
+    def batch(self, step: int) -> int:
+        return step
+
+    def step(self, state: TrainState, _: int) -> dict[str, float]:
+        gen, disc, g = state.models["gen"], state.models["disc"], self.draw
+        real = self.real[torch.randint(0, len(self.real), (self.size,), generator=g)]
+        fake = gen(self.size, g, self.tau)
+        loss_d = F.softplus(-disc(real)).mean() + F.softplus(disc(fake.detach())).mean()
+        _update(state.optimizers["disc"], loss_d)
+        loss_g = F.softplus(-disc(gen(self.size, g, self.tau))).mean()
+        _update(state.optimizers["gen"], loss_g)
+        return {"d_loss": loss_d.item(), "g_loss": loss_g.item()}
+
+
+class EdgeMle:
+    """Recipe: maximum likelihood of the MADE on BFS-ordered edge vectors, minibatches from a seeded generator."""
+
+    def __init__(self, edges: torch.Tensor, batch: int, seed: int):
+        self.edges, self.size = edges, batch
+        self.draw = torch.Generator().manual_seed(seed)
+
+    def batch(self, step: int) -> torch.Tensor:
+        return self.edges[torch.randint(0, len(self.edges), (self.size,), generator=self.draw)]
+
+    def step(self, state: TrainState, x: torch.Tensor) -> dict[str, float]:
+        loss = state.models["made"].nll(x)
+        _update(state.optimizers["made"], loss)
+        return {"nll": loss.item()}
+
+
+def _hooks(checkpoints: tuple[int, ...], on_checkpoint: Callable[[int, TrainState], None] | None) -> list[Hook]:
+    return [] if on_checkpoint is None else [Hook(set(checkpoints), lambda st: on_checkpoint(st.step, st))]
+
+
 def train_gan(adj: np.ndarray, steps: int, batch: int, seed: int, lr: float = 1e-3, tau: float = 1.0,
-              checkpoints: tuple[int, ...] = (), on_checkpoint=None) -> EdgeGenerator:
-    """Non-saturating GAN (Goodfellow et al. 2014) on adjacency matrices; one D and one G step per batch."""
+              checkpoints: tuple[int, ...] = (), on_checkpoint: Callable[[int, TrainState], None] | None = None,
+              checkpoint: Path | None = None) -> TrainState:
+    """The adjacency GAN on the training core (models "gen"/"disc"); ``on_checkpoint(step, state)`` at ``checkpoints``;
+    resumed from ``checkpoint`` if it exists."""
     torch.manual_seed(seed)
-    g = torch.Generator().manual_seed(seed)
+    recipe = AdjacencyGan(adj, batch, seed, tau)
     sizes = torch.from_numpy((adj.sum(-1) > 0).sum(-1))
     gen, disc = EdgeGenerator(adj.shape[1], sizes), InvariantDiscriminator()
-    opt_g = torch.optim.Adam(gen.parameters(), lr=lr, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(disc.parameters(), lr=lr, betas=(0.5, 0.999))
-    real_all = torch.from_numpy(adj)
-    for step in range(1, steps + 1):
-        real = real_all[torch.randint(0, len(real_all), (batch,), generator=g)]
-        fake = gen(batch, g, tau)
-        loss_d = F.softplus(-disc(real)).mean() + F.softplus(disc(fake.detach())).mean()
-        opt_d.zero_grad()
-        loss_d.backward()
-        opt_d.step()
-        loss_g = F.softplus(-disc(gen(batch, g, tau))).mean()
-        opt_g.zero_grad()
-        loss_g.backward()
-        opt_g.step()
-        if on_checkpoint is not None and step in checkpoints:
-            on_checkpoint(step, gen)
-    return gen
+    state = TrainState({"objective": "gan", "seed": seed, "lr": lr, "tau": tau, "batch": batch},
+                       models={"gen": gen, "disc": disc},
+                       optimizers={"gen": torch.optim.Adam(gen.parameters(), lr=lr, betas=(0.5, 0.999)),
+                                   "disc": torch.optim.Adam(disc.parameters(), lr=lr, betas=(0.5, 0.999))},
+                       generators={"draw": recipe.draw})
+    return train(recipe, state, steps, checkpoint=checkpoint, every=max(steps // 4, 1),
+                 hooks=_hooks(checkpoints, on_checkpoint), desc="graph gan")
 
 
 def train_made(adj: np.ndarray, hidden: int, steps: int, batch: int, seed: int, lr: float = 1e-3,
-               checkpoints: tuple[int, ...] = (), on_checkpoint=None) -> EdgeMADE:
-    """Maximum likelihood on BFS-ordered edge vectors."""
+               checkpoints: tuple[int, ...] = (), on_checkpoint: Callable[[int, TrainState], None] | None = None,
+               checkpoint: Path | None = None) -> TrainState:
+    """The MADE control by maximum likelihood on the training core (model "made"), hooks and resume as :func:`train_gan`."""
     torch.manual_seed(seed)
-    g = torch.Generator().manual_seed(seed)
     i, j = triu_index(adj.shape[1])
-    data = torch.from_numpy(adj)[:, i, j]
-    model = EdgeMADE(data.shape[1], hidden, seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    for step in range(1, steps + 1):
-        loss = model.nll(data[torch.randint(0, len(data), (batch,), generator=g)])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        if on_checkpoint is not None and step in checkpoints:
-            on_checkpoint(step, model)
-    return model
+    recipe = EdgeMle(torch.from_numpy(adj)[:, i, j], batch, seed)
+    model = EdgeMADE(recipe.edges.shape[1], hidden, seed)
+    state = TrainState({"objective": "made", "seed": seed, "lr": lr, "batch": batch, "hidden": hidden},
+                       models={"made": model}, optimizers={"made": torch.optim.Adam(model.parameters(), lr=lr)},
+                       generators={"draw": recipe.draw})
+    return train(recipe, state, steps, checkpoint=checkpoint, every=max(steps // 4, 1),
+                 hooks=_hooks(checkpoints, on_checkpoint), desc="graph made")
 
 
 @torch.no_grad()

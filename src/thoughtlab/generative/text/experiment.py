@@ -2,7 +2,7 @@
 
 A fresh oracle and data per replicate; the MLE generator is pre-trained, then three arms continue from it
 for the same number of steps: more MLE (the control that draws the temperature curve), the Gumbel-softmax
-GAN and SeqGAN.  At each fraction of that budget every arm is scored (NLL_oracle, NLL_test) and each GAN
+GAN and SeqGAN (the MLE arm draws its batches from one generator, seed + 6).  At each fraction of that budget every arm is scored (NLL_oracle, NLL_test) and each GAN
 point is placed against the MLE arm's temperature curve (:func:`evaluate.curve_gap`).
 """
 
@@ -11,10 +11,12 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from thoughtlab.generative.text import evaluate, oracle, train
 from thoughtlab.generative.text.lstm import LstmShape, TokenLSTM, sample_in_batches
+from thoughtlab.train import Hook, TrainState
 
 FRACTIONS = (0.25, 0.5, 0.75, 1.0)
 
@@ -42,36 +44,46 @@ def _point(p: evaluate.Point) -> dict[str, float]:
     return {"temperature": p.temperature, "nll_oracle": p.nll_oracle, "nll_test": p.nll_test}
 
 
-def run_text(cfg: TextConfig, seed: int) -> dict[str, Any]:
-    """Scores of one replicate: floor, uniform, per-fraction arms, gaps and the final MLE curve."""
+def _checkpoint(workdir: Path | None, name: str) -> Path | None:
+    return None if workdir is None else workdir / f"{name}.pt"
+
+
+def run_text(cfg: TextConfig, seed: int, workdir: Path | None = None) -> dict[str, Any]:
+    """Scores of one replicate: floor, uniform, per-fraction arms, gaps and the final MLE curve.
+
+    Every training phase runs on the training core; with ``workdir`` each checkpoints there
+    (``pretrain.pt``, ``mle.pt``, ``gumbel.pt``, ``seqgan.pt``) and a rerun resumes where it stopped.
+    The scores taken at the budget fractions are kept in the checkpoints' records, so they survive too."""
     orc = oracle.make_oracle(cfg.shape, seed)
     data = sample_in_batches(orc, cfg.n_train, seed + 1)
     test = sample_in_batches(orc, cfg.n_test, seed + 2)
     floor = oracle.entropy_rate(orc, cfg.n_floor, seed + 3)
     gen = TokenLSTM(cfg.shape, cfg.gen_init_std, seed + 4)
-    opt = train.mle_train(gen, data, cfg.pre_steps, cfg.batch, cfg.lr, seed + 5)
-    checkpoints = tuple(max(1, round(f * cfg.adv.steps)) for f in FRACTIONS)
-    out: dict[str, Any] = {"floor": asdict(floor), "uniform": math.log(cfg.shape.vocab), "fractions": {}}
+    pre = train.mle_train(gen, data, cfg.pre_steps, cfg.batch, cfg.lr, seed + 5, checkpoint=_checkpoint(workdir, "pretrain"))
+    marks = tuple(max(1, round(f * cfg.adv.steps)) for f in FRACTIONS)
+    frac_of = {step: str(frac) for frac, step in zip(FRACTIONS, marks)}
+
+    def record_curve(state: TrainState) -> None:
+        curve = evaluate.temperature_curve(state.models["gen"], orc, test, cfg.n_eval, seed + 7, cfg.temperatures)
+        state.records.setdefault("curve", {})[frac_of[state.step]] = [_point(p) for p in curve]
+
     mle = copy.deepcopy(gen)
-    mle_opt = torch_opt_copy(opt, mle)
-    done = 0
-    for frac, step in zip(FRACTIONS, checkpoints):
-        train.mle_train(mle, data, step - done, cfg.batch, cfg.lr, seed + 6 + step, mle_opt)
-        done = step
-        curve = evaluate.temperature_curve(mle, orc, test, cfg.n_eval, seed + 7, cfg.temperatures)
-        out["fractions"][frac] = {"curve": [_point(p) for p in curve]}
+    mle_state = train.mle_train(mle, data, cfg.adv.steps, cfg.batch, cfg.lr, seed + 6, torch_opt_copy(pre.optimizers["gen"], mle),
+                                checkpoint=_checkpoint(workdir, "mle"), hooks=[Hook(set(marks), record_curve)])
+    curves = mle_state.records["curve"]
+    out: dict[str, Any] = {"floor": asdict(floor), "uniform": math.log(cfg.shape.vocab),
+                           "fractions": {frac: {"curve": curves[str(frac)]} for frac in FRACTIONS}}
     for remedy in train.REMEDIES:
-        arm = copy.deepcopy(gen)
-
-        def score_at(step: int, arm: TokenLSTM = arm, remedy: str = remedy) -> None:
-            frac = FRACTIONS[checkpoints.index(step)]
-            point = evaluate.score(arm, orc, test, cfg.n_eval, seed + 8)
-            curve = [evaluate.Point(p["temperature"], p["nll_oracle"], p["nll_test"], (), ())
-                     for p in out["fractions"][frac]["curve"]]
+        def score_at(step: int, state: TrainState) -> None:
+            point = evaluate.score(state.models["gen"], orc, test, cfg.n_eval, seed + 8)
+            curve = [evaluate.Point(p["temperature"], p["nll_oracle"], p["nll_test"], (), ()) for p in curves[frac_of[step]]]
             gap, inside = evaluate.curve_gap(curve, point)
-            out["fractions"][frac][remedy] = _point(point) | {"gap": gap, "inside": inside}
+            state.records.setdefault("points", {})[frac_of[step]] = _point(point) | {"gap": gap, "inside": inside}
 
-        train.adversarial(remedy, arm, data, cfg.adv, seed + 9, checkpoints, score_at)
+        arm = train.adversarial(remedy, copy.deepcopy(gen), data, cfg.adv, seed + 9, marks, score_at,
+                                checkpoint=_checkpoint(workdir, remedy))
+        for frac in FRACTIONS:
+            out["fractions"][frac][remedy] = arm.records["points"][str(frac)]
     final = out["fractions"][1.0]
     mle_t1 = next(p for p in final["curve"] if p["temperature"] == 1.0)
     out["mle"] = mle_t1

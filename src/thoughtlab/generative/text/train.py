@@ -9,12 +9,14 @@
   (the final token's value is D of the sequence itself).
 The discriminator is a small CNN over token one-hots with several filter widths and max-over-time
 pooling (SeqGAN's D, fewer widths).  One D step then one G step per adversarial batch.
+Both are recipes on :func:`thoughtlab.train.train`, so every phase checkpoints and resumes bit-exactly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -22,6 +24,7 @@ from torch import nn
 
 from thoughtlab.errors import UnknownName
 from thoughtlab.generative.text.lstm import TokenLSTM
+from thoughtlab.train import Hook, TrainState, train
 
 REMEDIES = ("gumbel", "seqgan")
 
@@ -57,18 +60,42 @@ class AdvConfig:
     d_warmup: int = 50
 
 
+class Mle:
+    """Recipe: teacher-forced maximum likelihood on minibatches drawn by a seeded generator (``state.generators["data"]``)."""
+
+    def __init__(self, data: torch.Tensor, batch: int, seed: int):
+        self.data, self.size = data, batch
+        self.draw = torch.Generator().manual_seed(seed)
+
+    def batch(self, step: int) -> torch.Tensor:
+        return self.data[torch.randint(0, len(self.data), (self.size,), generator=self.draw)]
+
+    def step(self, state: TrainState, tokens: torch.Tensor) -> dict[str, float]:
+        loss = state.models["gen"].token_nll(tokens).mean()
+        _update(state.optimizers["gen"], loss)
+        return {"nll": loss.item()}
+
+
 def mle_train(gen: TokenLSTM, data: torch.Tensor, steps: int, batch: int, lr: float, seed: int,
-              opt: torch.optim.Optimizer | None = None) -> torch.optim.Optimizer:
-    """Teacher-forced maximum likelihood for ``steps`` minibatches drawn with a local generator."""
-    opt = opt or torch.optim.Adam(gen.parameters(), lr=lr)
-    g = torch.Generator().manual_seed(seed)
-    for _ in range(steps):
-        tokens = data[torch.randint(0, len(data), (batch,), generator=g)]
-        loss = gen.token_nll(tokens).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return opt
+              opt: torch.optim.Optimizer | None = None, checkpoint: Path | None = None,
+              hooks: Collection[Hook] = ()) -> TrainState:
+    """MLE for ``steps`` minibatches on the training core (resumed from ``checkpoint`` if it exists);
+    ``opt`` continues an earlier optimiser (its moments), else a fresh Adam."""
+    recipe = Mle(data, batch, seed)
+    state = TrainState({"objective": "mle", "seed": seed, "lr": lr, "batch": batch}, models={"gen": gen},
+                       optimizers={"gen": opt or torch.optim.Adam(gen.parameters(), lr=lr)},
+                       generators={"data": recipe.draw})
+    return train(recipe, state, steps, checkpoint=checkpoint, every=_every(steps), hooks=hooks, desc="mle")
+
+
+def _every(steps: int) -> int:
+    return max(steps // 4, 1)
+
+
+def _update(opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
 
 
 def gumbel_sequences(gen: TokenLSTM, n: int, tau: float, g: torch.Generator) -> torch.Tensor:
@@ -102,39 +129,59 @@ def rollout_rewards(gen: TokenLSTM, disc: SeqDiscriminator, seqs: torch.Tensor, 
 def d_step(disc: SeqDiscriminator, opt: torch.optim.Optimizer, real: torch.Tensor, fake: torch.Tensor) -> float:
     """One logistic-loss step: real ids vs fake ids or one-hots (detached)."""
     loss = F.softplus(-disc(real)).mean() + F.softplus(disc(fake)).mean()
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
+    _update(opt, loss)
     return float(loss.detach())
 
 
-def adversarial(remedy: str, gen: TokenLSTM, data: torch.Tensor, cfg: AdvConfig, seed: int,
-                checkpoints: tuple[int, ...] = (), on_checkpoint: Callable[[int], None] | None = None) -> None:
-    """Fine-tune ``gen`` adversarially in place with ``remedy`` ∈ {gumbel, seqgan}; call ``on_checkpoint(step)``."""
-    if remedy not in REMEDIES:
-        raise UnknownName("remedy", remedy, REMEDIES)
-    g = torch.Generator().manual_seed(seed)
-    disc = SeqDiscriminator(gen.shape.vocab, seed=seed)
-    opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.lr_d)
-    opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.lr_g)
+class Adversarial:
+    """Recipe: ``cfg.d_warmup`` discriminator-only steps on MLE samples, then ``cfg.steps`` adversarial
+    steps (one D step, one G step) with ``remedy``.  All draws happen inside :meth:`step` in the order of
+    the paper's loop, from ``state.generators["data"]`` and per-step seeds, so a resumed run is exact."""
 
-    def real_batch() -> torch.Tensor:
-        return data[torch.randint(0, len(data), (cfg.batch,), generator=g)]
+    def __init__(self, remedy: str, data: torch.Tensor, cfg: AdvConfig, seed: int):
+        if remedy not in REMEDIES:
+            raise UnknownName("remedy", remedy, REMEDIES)
+        self.remedy, self.data, self.cfg, self.seed = remedy, data, cfg, seed
+        self.draw = torch.Generator().manual_seed(seed)
 
-    for k in range(cfg.d_warmup):
-        d_step(disc, opt_d, real_batch(), gen.sample(cfg.batch, seed * 7 + k))
-    for step in range(1, cfg.steps + 1):
-        if remedy == "gumbel":
-            fake = gumbel_sequences(gen, cfg.batch, cfg.gumbel_tau, g)
-            d_step(disc, opt_d, real_batch(), fake.detach())
-            loss = F.softplus(-disc(gumbel_sequences(gen, cfg.batch, cfg.gumbel_tau, g))).mean()
+    def real(self) -> torch.Tensor:
+        return self.data[torch.randint(0, len(self.data), (self.cfg.batch,), generator=self.draw)]
+
+    def batch(self, step: int) -> int:
+        return step
+
+    def step(self, state: TrainState, index: int) -> dict[str, float]:
+        gen, disc = state.models["gen"], state.models["disc"]
+        cfg, seed, opt_d = self.cfg, self.seed, state.optimizers["disc"]
+        if index < cfg.d_warmup:
+            return {"d_loss": d_step(disc, opt_d, self.real(), gen.sample(cfg.batch, seed * 7 + index))}
+        step = index - cfg.d_warmup + 1
+        if self.remedy == "gumbel":
+            fake = gumbel_sequences(gen, cfg.batch, cfg.gumbel_tau, self.draw)
+            d_loss = d_step(disc, opt_d, self.real(), fake.detach())
+            loss = F.softplus(-disc(gumbel_sequences(gen, cfg.batch, cfg.gumbel_tau, self.draw))).mean()
         else:
             seqs = gen.sample(cfg.batch, seed * 100_003 + step)
-            d_step(disc, opt_d, real_batch(), seqs)
+            d_loss = d_step(disc, opt_d, self.real(), seqs)
             q = rollout_rewards(gen, disc, seqs, cfg.rollouts, seed * 100_003 + step)
             loss = (gen.token_nll(seqs) * q).sum(1).mean()  # −Σ_t log G(y_t|y_<t) · Q_t
-        opt_g.zero_grad()
-        loss.backward()
-        opt_g.step()
-        if on_checkpoint is not None and step in checkpoints:
-            on_checkpoint(step)
+        _update(state.optimizers["gen"], loss)
+        return {"d_loss": d_loss, "g_loss": loss.item()}
+
+
+def adversarial(remedy: str, gen: TokenLSTM, data: torch.Tensor, cfg: AdvConfig, seed: int,
+                checkpoints: tuple[int, ...] = (), on_checkpoint: Callable[[int, TrainState], None] | None = None,
+                checkpoint: Path | None = None) -> TrainState:
+    """Fine-tune ``gen`` adversarially in place with ``remedy`` ∈ {gumbel, seqgan} on the training core;
+    ``on_checkpoint(step, state)`` after adversarial step ``step`` ∈ ``checkpoints`` (D warm-up not counted)."""
+    recipe = Adversarial(remedy, data, cfg, seed)
+    disc = SeqDiscriminator(gen.shape.vocab, seed=seed)
+    settings = {k: v for k, v in asdict(cfg).items() if k != "steps"}  # a resumed run may extend the budget
+    state = TrainState({"objective": remedy, "seed": seed, **settings}, models={"gen": gen, "disc": disc},
+                       optimizers={"gen": torch.optim.Adam(gen.parameters(), lr=cfg.lr_g),
+                                   "disc": torch.optim.Adam(disc.parameters(), lr=cfg.lr_d)},
+                       generators={"data": recipe.draw})
+    hooks = [] if on_checkpoint is None else [
+        Hook({cfg.d_warmup + s for s in checkpoints}, lambda st: on_checkpoint(st.step - cfg.d_warmup, st))]
+    total = cfg.d_warmup + cfg.steps
+    return train(recipe, state, total, checkpoint=checkpoint, every=_every(total), hooks=hooks, desc=remedy)
