@@ -247,13 +247,18 @@ def train(recipe: Recipe, state: TrainState, steps: int, *, checkpoint: str | os
                 if hook.due(done, steps):
                     log_scalars(logger if main else None, done, hook.fn(state) or {})
             if checkpoint is not None and (done % every == 0 or done == steps):
-                if main:
-                    state.save(checkpoint)
-                distributed.barrier()
+                save_on_rank0(state, checkpoint)
             bar.update(1)
     finally:
         bar.close()
     return state
+
+
+def save_on_rank0(state: TrainState, checkpoint: str | os.PathLike) -> None:
+    """Rank 0 writes ``state`` to ``checkpoint``; every rank waits for the write (one process: just the write)."""
+    if distributed.is_main():
+        state.save(checkpoint)
+    distributed.barrier()
 
 
 def log_scalars(logger: Any, step: int, scalars: Mapping[str, float]) -> None:

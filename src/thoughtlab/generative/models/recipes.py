@@ -39,7 +39,7 @@ from torch import nn
 
 from thoughtlab.generative.models import flow as fl
 from thoughtlab.train import distributed
-from thoughtlab.train.core import BatchOrder, Hook, TrainState, train
+from thoughtlab.train.core import BatchOrder, Hook, TrainState, save_on_rank0, train
 
 
 class _Pixels:
@@ -237,9 +237,7 @@ def train_for_cpu(recipe: Any, state: TrainState, budget_s: float, fractions: Se
               progress=False)
         spent = state.records["cpu_seconds"]
         if checkpoint is not None and (spent - saved_at >= save_every_s or len(state.records["curve"]) == len(fractions)):
-            if distributed.is_main():
-                state.save(checkpoint)
-            distributed.barrier()
+            save_on_rank0(state, checkpoint)
             saved_at = spent
     return state.records["curve"]
 
