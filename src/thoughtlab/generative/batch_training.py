@@ -26,7 +26,7 @@ from thoughtlab.errors import UnknownName
 from thoughtlab.generative.models.gan import MLPDiscriminator, MLPGenerator, discriminator_loss, generator_loss
 from thoughtlab.generative.ot import minibatch_energy_distance
 from thoughtlab.generative.staleness import HistoricalAverage, ReplayBuffer, SnapshotQueue
-from thoughtlab.train import EMA, TrainState
+from thoughtlab.train import EMA, TrainState, optimizer_step
 from thoughtlab.train.noise_scale import noise_scale
 
 METHODS: tuple[str, ...] = ("plain", "chekhov", "replay", "history")
@@ -93,11 +93,11 @@ class StaleGanRecipe:
         fake = g(z)
         shown = self.replay.mix(fake) if self.replay else fake.detach()
         d_loss = discriminator_loss("ns", d(real), d(shown)) + self.penalty("d", d)
-        update(state.optimizers["d"], d_loss)
+        optimizer_step(state.optimizers["d"], d_loss)
         self.queue.push()
         ages = range(self.tau, self.tau + (self.s.chekhov_k if self.method == "chekhov" else 1))
         g_loss = self.queue.mixture_loss(fake, ages, lambda logits: generator_loss("ns", logits)) + self.penalty("g", g)
-        update(state.optimizers["g"], g_loss)
+        optimizer_step(state.optimizers["g"], g_loss)
         for name, average in self.history.items():
             average.update(state.models[name])
         state.emas["g"].update(g)
@@ -105,12 +105,6 @@ class StaleGanRecipe:
 
     def penalty(self, name: str, model: nn.Module) -> torch.Tensor | float:
         return self.s.history_weight * self.history[name].penalty(model) if self.history else 0.0
-
-
-def update(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
 
 
 class Critic(nn.Module):
@@ -149,9 +143,9 @@ class OTGanRecipe:
 
         with torch.no_grad():
             y, y2 = g(z), g(z2)
-        update(state.optimizers["d"], -distance(y, y2))
+        optimizer_step(state.optimizers["d"], -distance(y, y2))
         loss = distance(g(z), g(z2))
-        update(state.optimizers["g"], loss)
+        optimizer_step(state.optimizers["g"], loss)
         state.emas["g"].update(g)
         return {"energy": loss.item()}
 

@@ -11,7 +11,8 @@ check in :mod:`thoughtlab.train.ddp_check`.
 
 from thoughtlab.train import distributed
 from thoughtlab.train.checkpoint import load_checkpoint, save_checkpoint
-from thoughtlab.train.core import STATE_FORMAT, BatchOrder, Hook, Recipe, TrainState, at_fractions, periodic, train
+from thoughtlab.train.core import (STATE_FORMAT, BatchOrder, Hook, Recipe, TrainState, at_fractions, optimizer_step,
+                                   periodic, train)
 from thoughtlab.train.ema import EMA
 from thoughtlab.train.loop import FitResult, accuracy, fit, make_optimizer
 from thoughtlab.train.progress import progress_bar, show_progress
@@ -35,6 +36,7 @@ __all__ = [
     "jsonl_line",
     "load_checkpoint",
     "make_optimizer",
+    "optimizer_step",
     "periodic",
     "pick_device",
     "progress_bar",

@@ -254,6 +254,13 @@ def train(recipe: Recipe, state: TrainState, steps: int, *, checkpoint: str | os
     return state
 
 
+def optimizer_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    """One plain update: clear the gradients, back-propagate ``loss``, step ``optimizer``."""
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+
 def save_on_rank0(state: TrainState, checkpoint: str | os.PathLike) -> None:
     """Rank 0 writes ``state`` to ``checkpoint``; every rank waits for the write (one process: just the write)."""
     if distributed.is_main():

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from thoughtlab.errors import UnknownName
-from thoughtlab.train import Hook, TrainState, train
+from thoughtlab.train import Hook, TrainState, optimizer_step, train
 
 N_FFT, HOP, FRAMES, FREQS = 256, 128, 8, 128
 VARIANTS = ("wavegan", "wavegan_ps", "specgan")
@@ -183,10 +183,10 @@ class AudioGan:
         real = self.data[torch.randint(0, len(self.data), (b,), generator=self.g)]
         fake = gen(torch.randn(b, self.cfg.z_dim, generator=self.g))
         loss_d = F.softplus(-disc(real, self.g)).mean() + F.softplus(disc(fake.detach(), self.g)).mean()
-        _update(state.optimizers["disc"], loss_d)
+        optimizer_step(state.optimizers["disc"], loss_d)
         fake = gen(torch.randn(b, self.cfg.z_dim, generator=self.g))
         loss_g = F.softplus(-disc(fake, self.g)).mean()
-        _update(state.optimizers["gen"], loss_g)
+        optimizer_step(state.optimizers["gen"], loss_g)
         return {"d_loss": loss_d.item(), "g_loss": loss_g.item()}
 
     def fit(self, checkpoints: tuple[int, ...] = (), on_checkpoint: Callable[[int, TrainState], None] | None = None,
@@ -204,9 +204,3 @@ class AudioGan:
         if self.norm is not None:
             out = self.norm.decode(out, seed=seed)
         return out.numpy().astype(np.float32)
-
-
-def _update(opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
-    opt.zero_grad()
-    loss.backward()
-    opt.step()

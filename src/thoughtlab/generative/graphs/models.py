@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from thoughtlab.train import Hook, TrainState, train
+from thoughtlab.train import Hook, TrainState, optimizer_step, train
 
 
 def triu_index(n: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -126,12 +126,6 @@ def made_hidden_matching(generator: EdgeGenerator) -> int:
     return max(1, round((parameter_count(generator) - dim) / (2 * dim + 1)))
 
 
-def _update(opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-
-
 class AdjacencyGan:
     """Recipe: non-saturating GAN (Goodfellow et al. 2014) on adjacency matrices, one D then one G step per
     batch; every draw comes from ``state.generators["draw"]`` inside :meth:`step`, in the loop's order."""
@@ -148,9 +142,9 @@ class AdjacencyGan:
         real = self.real[torch.randint(0, len(self.real), (self.size,), generator=g)]
         fake = gen(self.size, g, self.tau)
         loss_d = F.softplus(-disc(real)).mean() + F.softplus(disc(fake.detach())).mean()
-        _update(state.optimizers["disc"], loss_d)
+        optimizer_step(state.optimizers["disc"], loss_d)
         loss_g = F.softplus(-disc(gen(self.size, g, self.tau))).mean()
-        _update(state.optimizers["gen"], loss_g)
+        optimizer_step(state.optimizers["gen"], loss_g)
         return {"d_loss": loss_d.item(), "g_loss": loss_g.item()}
 
 
@@ -166,7 +160,7 @@ class EdgeMle:
 
     def step(self, state: TrainState, x: torch.Tensor) -> dict[str, float]:
         loss = state.models["made"].nll(x)
-        _update(state.optimizers["made"], loss)
+        optimizer_step(state.optimizers["made"], loss)
         return {"nll": loss.item()}
 
 

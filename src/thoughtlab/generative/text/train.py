@@ -24,7 +24,7 @@ from torch import nn
 
 from thoughtlab.errors import UnknownName
 from thoughtlab.generative.text.lstm import TokenLSTM
-from thoughtlab.train import Hook, TrainState, train
+from thoughtlab.train import Hook, TrainState, optimizer_step, train
 
 REMEDIES = ("gumbel", "seqgan")
 
@@ -72,7 +72,7 @@ class Mle:
 
     def step(self, state: TrainState, tokens: torch.Tensor) -> dict[str, float]:
         loss = state.models["gen"].token_nll(tokens).mean()
-        _update(state.optimizers["gen"], loss)
+        optimizer_step(state.optimizers["gen"], loss)
         return {"nll": loss.item()}
 
 
@@ -90,12 +90,6 @@ def mle_train(gen: TokenLSTM, data: torch.Tensor, steps: int, batch: int, lr: fl
 
 def _every(steps: int) -> int:
     return max(steps // 4, 1)
-
-
-def _update(opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
 
 
 def gumbel_sequences(gen: TokenLSTM, n: int, tau: float, g: torch.Generator) -> torch.Tensor:
@@ -129,7 +123,7 @@ def rollout_rewards(gen: TokenLSTM, disc: SeqDiscriminator, seqs: torch.Tensor, 
 def d_step(disc: SeqDiscriminator, opt: torch.optim.Optimizer, real: torch.Tensor, fake: torch.Tensor) -> float:
     """One logistic-loss step: real ids vs fake ids or one-hots (detached)."""
     loss = F.softplus(-disc(real)).mean() + F.softplus(disc(fake)).mean()
-    _update(opt, loss)
+    optimizer_step(opt, loss)
     return float(loss.detach())
 
 
@@ -165,7 +159,7 @@ class Adversarial:
             d_loss = d_step(disc, opt_d, self.real(), seqs)
             q = rollout_rewards(gen, disc, seqs, cfg.rollouts, seed * 100_003 + step)
             loss = (gen.token_nll(seqs) * q).sum(1).mean()  # −Σ_t log G(y_t|y_<t) · Q_t
-        _update(state.optimizers["gen"], loss)
+        optimizer_step(state.optimizers["gen"], loss)
         return {"d_loss": d_loss, "g_loss": loss.item()}
 
 
