@@ -11,8 +11,9 @@ Vectorised kernels: between two pmfs on a line with equal mass the EMD is exactl
 their CDFs (times the bin width), so all pairs come from one ``cdist(cityblock)`` of CDF matrices.
 :func:`mmd_loop` is the direct per-pair reference computed as GraphRNN does, with ``pyemd.emd`` on the
 ground-distance matrix (pyemd 1.1.0, its ``cpp`` backend: the Pele & Werman solver GraphRNN called; the
-default POT backend is 20× slower per pair here; the cpp solver is accurate to about 1e-6 relative, as tested).  pyemd is imported only there: importing it loads POT,
-seconds of start-up the study does not need.  Tests check pyemd = ``scipy.stats.wasserstein_distance`` =
+default POT backend is 20× slower per pair here; the cpp solver rounds masses and costs to integers at 10⁶,
+so it is exact to (bins + 1)·10⁻⁶ of the largest ground distance, as tested).  pyemd is imported only there:
+importing it loads POT, seconds of start-up the study does not need.  Tests check pyemd = ``scipy.stats.wasserstein_distance`` =
 the CDF form.
 Orbits are counted by brute force over all 4-node subsets at once (fine for ≤ 20 nodes).  The PyPI
 ``orbit-count`` 0.1.0 (an ORCA binding) gave identical per-node counts on 200 random graphs of 2–15 nodes
