@@ -83,3 +83,17 @@ def test_seeds_run_at_once_up_to_four_per_core(monkeypatch):
     assert [seed_workers(n) for n in (1, 3, 5, 8, 12)] == [1, 3, 5, 8, 8]
     monkeypatch.setenv("THOUGHTLAB_WORKERS", "2")
     assert seed_workers(5) == 2
+
+
+def test_provenance_is_the_code_at_the_start_of_the_run(fake_study, tmp_path, monkeypatch):
+    """A commit made while a run is going must not be recorded as the code that produced it."""
+    import thoughtlab.runner as runner
+
+    commits = iter(["aaaa", "bbbb", "cccc", "dddd"])
+    monkeypatch.setattr(runner, "git_commit", lambda: next(commits))
+    monkeypatch.setattr(runner, "criterion_commit", lambda claim: next(commits))
+    monkeypatch.setenv("THOUGHTLAB_WORKERS", "1")
+    run_dir = execute(fake_study, "smoke", [0], tmp_path, "cpu")
+    config, result = read_json(run_dir / "config.json"), read_json(run_dir / "result.json")
+    assert config["git_commit"] == result["git_commit"] == "aaaa"
+    assert result["claims"][0]["criterion_commit"] == "bbbb"

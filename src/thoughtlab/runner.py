@@ -187,6 +187,8 @@ def execute(
     run_dir.mkdir(parents=True)
     write_pid_file(run_dir)
     started = time.time()  # indexed before config.json exists: a run killed from here on is never lost
+    source = {"git_commit": git_commit(), "git_dirty": git_dirty()}  # the code that runs: read once, before it runs
+    criterion_commits = [criterion_commit(claim) for claim in study.claims]
     index.add(RunRow(run_id, study.id, scale, ",".join(map(str, seeds)), str(torch_device), "running", started, None, "", str(run_dir)))
     atomic_write_json(
         run_dir / CONFIG_NAME,
@@ -198,8 +200,7 @@ def execute(
             "cpu_threads": torch.get_num_threads(),
             "config": dataclasses.asdict(config) if dataclasses.is_dataclass(config) else config,
             "versions": versions(),
-            "git_commit": git_commit(),
-            "git_dirty": git_dirty(),
+            **source,
             "command": sys.argv,
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         },
@@ -210,8 +211,8 @@ def execute(
         study.plot(config, outcomes, figures)
         metrics = metric_table(outcomes)  # refuses undefined numbers, naming the metric
         claims = verdicts(study, outcomes)
-        for record, claim in zip(claims, study.claims):
-            record["criterion_commit"] = criterion_commit(claim)
+        for record, commit in zip(claims, criterion_commits):
+            record["criterion_commit"] = commit
         duration = time.time() - started
         atomic_write_json(
             run_dir / RESULT_NAME,
@@ -225,8 +226,7 @@ def execute(
                 "seeds": seeds,
                 "device": str(torch_device),
                 "duration_s": round(duration, 2),
-                "git_commit": git_commit(),
-                "git_dirty": git_dirty(),
+                **source,
                 "claims": claims,
                 "metrics": metrics,
                 "figures": figures.saved,
