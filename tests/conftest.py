@@ -1,13 +1,24 @@
-"""Shared fixtures: a tiny fake study registered through THOUGHTLAB_STUDIES."""
+"""Shared fixtures: a tiny fake study registered through THOUGHTLAB_STUDIES; every test starts from fixed seeds."""
 
+import random
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 import torch
 
 # Tests exercise small models: one thread is as fast and keeps results independent of the machine's core count.
 torch.set_num_threads(1)
+
+
+@pytest.fixture(autouse=True)
+def fixed_global_seeds():
+    """The global RNGs start at 0 in every test, so a test's draws do not depend on which tests ran before it
+    (CI once failed on an unseeded draw that no local run had produced)."""
+    torch.manual_seed(0)
+    np.random.seed(0)
+    random.seed(0)
 
 FAKE_STUDY = '''
 """A fake study for the core tests: a coin whose bias depends on the seed."""
