@@ -111,3 +111,13 @@ def test_train_for_cpu_saves_by_cpu_seconds_and_at_the_end(tmp_path, monkeypatch
                      checkpoint=tmp_path / "s.pt", chunk=2, save_every_s=save_every_s)
     assert saves[-1] == state.step
     assert len(saves) == 1 if at_most == 1 else len(saves) == state.step // 2
+
+
+def test_train_for_cpu_refuses_torchrun(monkeypatch):
+    """Per-process CPU budgets would make torchrun ranks evaluate and save at different steps (a deadlock)."""
+    from thoughtlab.errors import UserError
+    from thoughtlab.train import distributed
+
+    monkeypatch.setattr(distributed, "is_distributed", lambda: True)
+    with pytest.raises(UserError, match="under torchrun train a fixed number of steps"):
+        rc.train_for_cpu(rc.FlowML(digits(), 16, 0), flow_state(), 0.3, (1.0,), lambda st: {})

@@ -37,6 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from thoughtlab.errors import UserError
 from thoughtlab.generative.models import flow as fl
 from thoughtlab.train import distributed
 from thoughtlab.train.core import BatchOrder, Hook, TrainState, save_on_rank0, train
@@ -211,7 +212,12 @@ def train_for_cpu(recipe: Any, state: TrainState, budget_s: float, fractions: Se
     spent budget passes one of ``fractions`` (its scalars, the step and the CPU seconds go to
     ``state.records["curve"]``, saved with the state, so a resumed run keeps the points it has).
     ``checkpoint`` is written after the chunk in which ``save_every_s`` more training CPU seconds were spent,
-    and at the end (a save per chunk of 5 steps cost 79 of gan-tradeoffs' 691 CPU seconds)."""
+    and at the end (a save per chunk of 5 steps cost 79 of gan-tradeoffs' 691 CPU seconds).
+    One process only: torchrun processes spend different CPU seconds, so they would disagree on when to
+    evaluate and save and wait forever at different collectives."""
+    if distributed.is_distributed():
+        raise UserError("train_for_cpu budgets by this process's CPU seconds, which differ between torchrun "
+                        "processes; under torchrun train a fixed number of steps with thoughtlab.train.train")
     timed = CpuTimed(recipe)
     if checkpoint is not None and Path(checkpoint).exists():
         state.load(checkpoint)
