@@ -37,7 +37,9 @@ at 300-750 steps and at accuracy 0.98-0.99 from 1000-1500 on; the SE classifier
 went 0.49 -> 0.82 (1000 steps) -> 0.81-0.85 (2000; lr 1e-2 was worse, 0.69-0.72).
 So quick now trains adding 300 -> 1000 steps, bags 200 -> 1000, needle
 300 -> 1500, SE 200 -> 2000, the same for every pooling; claims, thresholds and
-controls are unchanged.
+controls are unchanged.  The 3-seed quick run with these steps used 569 CPU-s
+(557 user + 12 system, all processes; ~290 s wall on an idle 2-core machine),
+and every positive control passed on every seed.
 """
 
 from __future__ import annotations
@@ -165,7 +167,7 @@ CLAIMS = (
                     "additive attention − mean pooling, BCa 95 % over seeds × items: supported if it lies above 0.10; "
                     "refuted if it lies below 0 (plateau rule). Control: both poolings succeed on ≥ 50 % at the "
                     "shortest T, so a gap at long T is the noise, not the task. (Raffel & Ellis 2016 solved T up to "
-                    "10,000 with 100k batches; we train 300.)",
+                    "10,000 with up to 100k batches of 100; quick trains adding.steps = 1000 batches of 20.)",
           effect=attention_minus_mean("adding_hit"), effect_name="success attention − mean (longest T)",
           measures=("adding_success_additive_shortest", "adding_success_mean_shortest",
                     "adding_success_additive_longest", "adding_success_mean_longest"),
