@@ -99,12 +99,12 @@ SMOKE = Config(
     se=SEConfig(steps=20),
 )
 QUICK = Config(
-    adding=AddingConfig(lengths=(50, 100, 500, 1000), steps=300, train=2000, test=500, batch=20),
+    adding=AddingConfig(lengths=(50, 100, 500, 1000), steps=1000, train=2000, test=500, batch=20),
     bags=BagsConfig(dataset="mnist5k", downsample=2, sizes=(10, 50, 100), regimes=(("few", 50), ("many", 200)),
-                    test=200, steps=200, feature_steps=200),
-    needle=NeedleConfig(lengths=(10, 100, 1000), steps=300, train=2000, test=500, sweep_length=100,
+                    test=200, steps=1000, feature_steps=200),
+    needle=NeedleConfig(lengths=(10, 100, 1000), steps=1500, train=2000, test=500, sweep_length=100,
                         sweep_snrs=(1.0, 2.0, 3.0, 4.0, 5.0, 6.0), batch=12),
-    se=SEConfig(steps=200),
+    se=SEConfig(steps=2000),
 )
 FULL = Config(
     adding=AddingConfig(lengths=(50, 100, 500, 1000, 5000), steps=3000, train=10000, test=1000),
