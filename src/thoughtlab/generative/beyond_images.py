@@ -32,6 +32,17 @@ So the cause is the budget (steps and lr), not a bug in the scores.  Quick now t
 1000 steps at lr 1e-3 and leaves SpecGAN out (it did not learn in any pilot, and with it the quick study would
 exceed its ≈650 CPU-s budget); smoke and full keep all three variants.
 
+SpecGAN, checked afterwards: the spectrogram → Griffin–Lim path is not at fault (a pure tone of each pitch comes back
+with its pitch and level; held-out clips round-trip at precision 0.965, spectral FD 156 against the floor's 6).
+Two defects of the decoder were fixed: it did not undo the log offset (silence decoded to a noise floor) and it
+did not bound its clips (one generator's decoded clips had RMS 120 against the data's 0.22).  In the spectrogram
+domain the generator puts its peak on an allowed pitch row from the first checkpoint on, but its off-pitch bins
+stay 0.5 (normalised) from the data's mean, i.e. a broadband floor tens of times too loud.  Pilots (seed 10 of
+the audio GAN, lr 1e-3, pitch precision / FD at 1/4..4/4): 1000 steps, before the fixes: 0.005, 0, 0, 0 / 8399 …
+8296; 600 steps with the fixes: 0 throughout, FD 3276 at 150 steps; with a log offset of 1e-2 instead of 1e-4:
+0.065, 0, 0, 0 / 1237, 1735, 2572, 1116 (white noise 2693).  SpecGAN does not learn pitch in a quick budget, so
+it stays at smoke and full only.
+
 The graph control (MADE's score interval above 0.25) also failed at quick (MADE score −0.08 … 0.14 per seed; a
 MADE-only pilot, seed 0: 1000 steps at lr 3e-3 → 0.12, at lr 1e-2 → 0.005; seed 1: 2000 steps at lr 3e-3 → 0.10)
 because of a modelling bug, not the budget.  Pilots on the MADE arm only (seed 0, 500 steps, lr 3e-3; MMD²
