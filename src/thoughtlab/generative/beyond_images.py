@@ -39,7 +39,7 @@ did not bound its clips (one generator's decoded clips had RMS 120 against the d
 domain the generator puts its peak on an allowed pitch row from the first checkpoint on, but its off-pitch bins
 stay 0.5 (normalised) from the data's mean, i.e. a broadband floor tens of times too loud.  Pilots (seed 10 of
 the audio GAN, lr 1e-3, pitch precision / FD at 1/4..4/4): 1000 steps, before the fixes: 0.005, 0, 0, 0 / 8399 …
-8296; 600 steps with the fixes: 0 throughout, FD 3276 at 150 steps; with a log offset of 1e-2 instead of 1e-4:
+8296; with the fixes, 150 steps: 0 / 3276 (pilot stopped there); fixes plus a log offset of 1e-2 instead of 1e-4:
 0.065, 0, 0, 0 / 1237, 1735, 2572, 1116 (white noise 2693).  SpecGAN does not learn pitch in a quick budget, so
 it stays at smoke and full only.
 
