@@ -11,7 +11,7 @@ import torch
 from thoughtlab.cli import main
 from thoughtlab.runs import RunIndex, read_json
 
-COMMANDS = ["list", "run", "report", "runs", "show"]
+COMMANDS = ["list", "run", "report", "runs", "show", "oracle"]
 
 
 def cli(*args, env=None, **kw):

@@ -186,11 +186,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     from thoughtlab.csp.cli import add_csp_commands
     from thoughtlab.cyclegan.cli import add_cyclegan_commands
+    from thoughtlab.generative.text.cli import add_oracle_commands
     from thoughtlab.metrics.cli import add_eval_commands
 
     add_eval_commands(sub)
     add_csp_commands(sub)
     add_cyclegan_commands(sub)
+    add_oracle_commands(sub)
     return parser
 
 

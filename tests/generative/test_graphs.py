@@ -135,13 +135,27 @@ def test_generator_edges_are_binary_symmetric_and_within_sampled_sizes():
     assert gen.net[0].weight.grad.abs().sum() > 0  # straight-through: gradients reach the generator
 
 
-def test_made_is_autoregressive_and_size_matched():
-    made = M.EdgeMADE(10, 8)
+def test_edges_are_listed_node_by_node_and_node_counts_skip_padding():
+    i, j = M.edge_index(4)
+    assert list(zip(i.tolist(), j.tolist())) == [(0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3)]
+    gap = nx.empty_graph(3)
+    gap.add_edge(0, 2)  # node 1 is isolated but inside the graph: it still counts
+    adj = D.to_adjacency([gap, nx.complete_graph(5)], 7)
+    assert M.node_counts(adj).tolist() == [3, 5]
+    assert torch.equal(M.to_matrix(M.edge_vectors(adj), 7), torch.from_numpy(adj))
+
+
+def test_made_is_autoregressive_size_conditioned_and_size_matched():
+    made = M.EdgeMADE(5, 8, torch.tensor([3, 5]))
     x = torch.rand(1, 10, requires_grad=True)
-    jac = torch.autograd.functional.jacobian(lambda v: made.logits(v), x)[0, :, 0, :]
+    n = torch.tensor([5])
+    jac = torch.autograd.functional.jacobian(lambda v: made.logits(v, n), x)[0, :, 0, :]
     assert torch.all(torch.triu(jac) == 0)  # logit d depends only on inputs < d
+    assert not torch.allclose(made.logits(x, n), made.logits(x, torch.tensor([3])))  # ... and on n
+    drawn = M.to_matrix(M.EdgeMADE(5, 8, torch.tensor([3])).sample(50, torch.Generator().manual_seed(0)), 5)
+    assert drawn[:, :3, :3].sum() > 0 and (drawn[:, 3:, :] == 0).all()  # edges only among the n = 3 nodes
     gen = M.EdgeGenerator(20, torch.tensor([12]))
-    made = M.EdgeMADE(190, M.made_hidden_matching(gen))
+    made = M.EdgeMADE(20, M.made_hidden_matching(gen), torch.tensor([12]))
     assert abs(M.parameter_count(made) - M.parameter_count(gen)) / M.parameter_count(gen) < 0.02
 
 
@@ -149,9 +163,8 @@ def test_made_learns_and_gan_trains_on_tiny_data():
     graphs = D.community_graphs(20, 0)
     adj = D.to_adjacency(graphs, 20, np.random.default_rng(0))
     made = M.train_made(adj, 16, 150, 16, 0, lr=3e-3).models["made"]
-    i, j = M.triu_index(20)
-    data = torch.from_numpy(adj)[:, i, j]
-    assert made.nll(data) < M.EdgeMADE(190, 16).nll(data) * 0.7
+    data, n = M.edge_vectors(adj), M.node_counts(adj)
+    assert made.nll(data, n) < M.EdgeMADE(20, 16, n).nll(data, n) * 0.7
     seen = []
     gan = M.train_gan(adj, 6, 8, 0, checkpoints=(3, 6), on_checkpoint=lambda s, st: seen.append(s))
     assert seen == [3, 6] and M.sample_gan(gan.models["gen"], 4, 0).shape == (4, 20, 20)

@@ -104,3 +104,40 @@ def test_entropy_rate_is_below_uniform_and_matches_exact_enumeration():
     est = O.entropy_rate(oracle, 20_000, seed=0)
     assert est.low <= exact <= est.high and est.high - est.low < 0.03
     assert est.high < O.uniform_rate(oracle, 2000, 0).low
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 60), min_size=1, max_size=6), min_size=1, max_size=5),
+       st.sampled_from([" ", "  ", "\t"]), st.booleans())
+def test_token_loader_reads_rectangular_ids_or_refuses(tmp_path_factory, rows, sep, trailing):
+    path = tmp_path_factory.mktemp("tok") / "t.txt"
+    path.write_text("\n".join(sep.join(map(str, r)) for r in rows) + ("\n\n" if trailing else ""))
+    rectangular = len({len(r) for r in rows}) == 1
+    if rectangular and max(max(r) for r in rows) < SMALL.vocab:
+        assert O.load_tokens(path, SMALL.vocab).tolist() == rows
+    else:
+        with pytest.raises(BadInput):
+            O.load_tokens(path, SMALL.vocab)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.binary(max_size=200))
+def test_loaders_never_fail_but_with_bad_input_on_arbitrary_bytes(tmp_path_factory, raw):
+    path = tmp_path_factory.mktemp("raw") / "f"
+    path.write_bytes(raw)
+    for load in (O.load_seqgan_params, lambda p: O.load_tokens(p, SMALL.vocab)):
+        try:
+            load(path)
+        except BadInput:
+            pass
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 14), st.sampled_from([np.nan, np.inf, -np.inf]))
+def test_param_loader_refuses_any_non_finite_array(tmp_path_factory, which, bad):
+    arrays = seqgan_arrays(SMALL)
+    arrays[which].flat[0] = bad
+    path = tmp_path_factory.mktemp("nf") / "p.pkl"
+    path.write_bytes(pickle.dumps(arrays))
+    with pytest.raises(BadInput, match="NaN or infinity"):
+        O.load_seqgan_params(path)

@@ -6,7 +6,12 @@
   per example, reflection-padded, n = 2, so D cannot key on the generator's periodic artefacts.
 - SpecGAN: a 2-D DCGAN on the log-magnitude STFT (n_fft 256, hop 128, Hann; 128 bins × 8 frames),
   each frequency bin standardised with the training set's moments and clipped at 3σ (§3.4); clips come
-  back by Griffin–Lim (Griffin & Lim 1984) phase recovery.
+  back by Griffin–Lim (Griffin & Lim 1984) phase recovery, the log offset undone and the clip clamped to
+  [−1, 1].  The path alone is sound (tested: a pure tone of each pitch comes back with its pitch and level;
+  real clips round-trip at pitch precision 0.965 after 32 iterations, 1.0 after 100).  What makes SpecGAN
+  hard here is the representation: pure tones leave most bins at the log offset, so per-bin standard
+  deviations are 1.9–4.3 nats and a normalised error of 0.1 is a factor 2–4 in amplitude; before the clamp
+  one generator's decoded clips had RMS 120 against the data's 0.22.
 Differences from the paper, for CPU: far fewer channels, the non-saturating loss instead of WGAN-GP,
 and 1024- instead of 16384-sample clips.  :class:`AudioGan` is a recipe on :func:`thoughtlab.train.train`.
 """
@@ -26,6 +31,7 @@ from thoughtlab.errors import UnknownName
 from thoughtlab.train import Hook, TrainState, optimizer_step, train
 
 N_FFT, HOP, FRAMES, FREQS = 256, 128, 8, 128
+LOG_OFFSET = 1e-4  # log(|S| + LOG_OFFSET): silence sits at log(1e-4) instead of −∞
 VARIANTS = ("wavegan", "wavegan_ps", "specgan")
 
 
@@ -108,7 +114,7 @@ def _window() -> torch.Tensor:
 def log_magnitude(clips: torch.Tensor) -> torch.Tensor:
     """log |STFT| (B, 128, 8): Nyquist bin and last frame dropped."""
     spec = torch.stft(clips, N_FFT, HOP, window=_window(), return_complex=True)
-    return torch.log(spec.abs()[:, :FREQS, :FRAMES] + 1e-4)
+    return torch.log(spec.abs()[:, :FREQS, :FRAMES] + LOG_OFFSET)
 
 
 @dataclass
@@ -127,8 +133,9 @@ class SpecNorm:
         return ((log_magnitude(clips) - self.mean) / self.std).clamp(-3, 3) / 3
 
     def decode(self, normed: torch.Tensor, iterations: int = 32, seed: int = 0) -> torch.Tensor:
-        """Clips from normalised log-magnitudes by Griffin–Lim (random initial phase, ``iterations`` rounds)."""
-        mag = torch.exp(normed * 3 * self.std + self.mean)
+        """Clips from normalised log-magnitudes by Griffin–Lim (random initial phase, ``iterations`` rounds),
+        clamped to [−1, 1] as every generator's clips are (WaveGAN's tanh)."""
+        mag = (torch.exp(normed * 3 * self.std + self.mean) - LOG_OFFSET).clamp_min(0)  # inverse of log_magnitude
         mag = F.pad(mag, (0, 1, 0, 1))  # Nyquist bin zero, last frame ...
         mag[:, :, -1] = mag[:, :, -2]  # ... repeated
         g = torch.Generator().manual_seed(seed)
@@ -136,7 +143,7 @@ class SpecNorm:
         for _ in range(iterations):
             clips = torch.istft(torch.polar(mag, phase), N_FFT, HOP, window=_window(), length=1024)
             phase = torch.stft(clips, N_FFT, HOP, window=_window(), return_complex=True).angle()
-        return torch.istft(torch.polar(mag, phase), N_FFT, HOP, window=_window(), length=1024)
+        return torch.istft(torch.polar(mag, phase), N_FFT, HOP, window=_window(), length=1024).clamp(-1, 1)
 
 
 @dataclass(frozen=True)

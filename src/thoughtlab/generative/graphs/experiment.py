@@ -61,7 +61,7 @@ def run_graphs(cfg: GraphConfig, seed: int, workdir: Path | None = None) -> dict
     gan = models.train_gan(adj, cfg.gan_steps, cfg.batch, seed + 5, cfg.gan_lr, checkpoints=marks, on_checkpoint=hook,
                            checkpoint=ckpt("gan"))
     hidden = models.made_hidden_matching(gan.models["gen"])
-    marks, hook = scorer(cfg.made_steps, lambda m: models.sample_made(m["made"], cfg.n_samples, data.MAX_NODES, seed + 6))
+    marks, hook = scorer(cfg.made_steps, lambda m: models.sample_made(m["made"], cfg.n_samples, seed + 6))
     made = models.train_made(adj, hidden, cfg.made_steps, cfg.batch, seed + 7, cfg.made_lr, checkpoints=marks,
                              on_checkpoint=hook, checkpoint=ckpt("made"))
     for arm, state in (("gan", gan), ("made", made)):

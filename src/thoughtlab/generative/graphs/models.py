@@ -10,7 +10,13 @@
   then a mean over nodes; relabelling the nodes cannot change it.
 - Control: MADE (Germain et al. 2015), an autoregressive Bernoulli model over the same edge vector in
   BFS node order (GraphRNN's ordering), trained by maximum likelihood, hidden width chosen so that its
-  parameter count matches the GAN generator's.
+  parameter count matches the GAN generator's.  Like the GAN generator it is told the node count n (drawn
+  from the training sizes; a one-hot of n feeds every hidden unit, a conditional MADE) and models only the
+  edges among the first n nodes.  Without that it had to infer n from the padding and drew ≈1 node too
+  many per graph, mostly pendant ones, which alone put its degree MMD above Erdős–Rényi's (pilot in the
+  study docstring).
+The edge vector lists node k's edges to nodes 0..k−1 for k = 1, 2, … (GraphRNN's node-by-node sequence;
+:func:`edge_index`), so in BFS order each node's edges follow those of the nodes it can attach to.
 Both train as recipes on :func:`thoughtlab.train.train` (checkpoint and bit-exact resume).
 """
 
@@ -27,13 +33,16 @@ from torch import nn
 from thoughtlab.train import Hook, TrainState, optimizer_step, train
 
 
-def triu_index(n: int) -> tuple[torch.Tensor, torch.Tensor]:
-    return torch.triu_indices(n, n, 1).unbind(0)
+def edge_index(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pairs (i, j), i < j, node by node: (0,1), (0,2), (1,2), (0,3), … (GraphRNN's adjacency sequence)."""
+    i, j = torch.triu_indices(n, n, 1)
+    order = torch.argsort(j * n + i)
+    return i[order], j[order]
 
 
 def to_matrix(edges: torch.Tensor, n: int) -> torch.Tensor:
     """Symmetric (B, n, n) adjacency from upper-triangle edge vectors (B, n(n−1)/2)."""
-    i, j = triu_index(n)
+    i, j = edge_index(n)
     adj = edges.new_zeros(edges.shape[0], n, n)
     adj[:, i, j] = edges
     return adj + adj.transpose(1, 2)
@@ -89,31 +98,57 @@ class MaskedLinear(nn.Linear):
 
 
 class EdgeMADE(nn.Module):
-    """MADE over D binary edges: p(e_d | e_<d) = σ(logit_d), one masked hidden layer (Germain et al. 2015, eq. 11)."""
+    """Conditional MADE over the edges of an ``n_max``-node graph given its node count n:
+    p(e_d | e_<d, n) = σ(logit_d), one masked hidden layer plus an unmasked one-hot(n) input (Germain et al. 2015,
+    eq. 11); edges that touch a node ≥ n are not modelled (always absent)."""
 
-    def __init__(self, dim: int, hidden: int, seed: int = 0):
+    def __init__(self, n_max: int, hidden: int, sizes: torch.Tensor, seed: int = 0):
         super().__init__()
         g = torch.Generator().manual_seed(seed)
+        dim = n_max * (n_max - 1) // 2
         degrees_in = torch.arange(1, dim + 1)
         degrees_h = torch.randint(1, dim, (hidden,), generator=g)
-        self.dim = dim
+        self.n_max, self.dim = n_max, dim
+        self.register_buffer("sizes", sizes.long())
+        self.register_buffer("later_node", edge_index(n_max)[1])
         self.hidden = MaskedLinear(dim, hidden, (degrees_h[:, None] >= degrees_in[None, :]).float())
+        self.size_in = nn.Linear(n_max + 1, hidden, bias=False)
         self.output = MaskedLinear(hidden, dim, (degrees_in[:, None] > degrees_h[None, :]).float())
 
-    def logits(self, x: torch.Tensor) -> torch.Tensor:
-        return self.output(F.relu(self.hidden(x)))
+    def logits(self, x: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
+        return self.output(F.relu(self.hidden(x) + self.size_in(F.one_hot(n, self.n_max + 1).float())))
 
-    def nll(self, x: torch.Tensor) -> torch.Tensor:
-        """Mean negative log-likelihood per graph (nats)."""
-        return F.binary_cross_entropy_with_logits(self.logits(x), x, reduction="none").sum(1).mean()
+    def modelled(self, n: torch.Tensor) -> torch.Tensor:
+        """(B, D) 1 where both ends of edge d are among the first n nodes."""
+        return (self.later_node[None, :] < n[:, None]).float()
+
+    def nll(self, x: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
+        """Mean negative log-likelihood per graph (nats) of edge vectors ``x`` given node counts ``n``."""
+        bits = F.binary_cross_entropy_with_logits(self.logits(x, n), x, reduction="none")
+        return (bits * self.modelled(n)).sum(1).mean()
 
     @torch.no_grad()
-    def sample(self, n: int, g: torch.Generator) -> torch.Tensor:
-        x = torch.zeros(n, self.dim)
+    def sample(self, count: int, g: torch.Generator) -> torch.Tensor:
+        """``count`` edge vectors, node counts drawn from the training sizes."""
+        n = self.sizes[torch.randint(0, len(self.sizes), (count,), generator=g)]
+        keep = self.modelled(n)
+        x = torch.zeros(count, self.dim)
         for d in range(self.dim):
-            p = torch.sigmoid(self.logits(x)[:, d])
-            x[:, d] = (torch.rand(n, generator=g) < p).float()
+            p = torch.sigmoid(self.logits(x, n)[:, d])
+            x[:, d] = (torch.rand(count, generator=g) < p).float() * keep[:, d]
         return x
+
+
+def edge_vectors(adj: np.ndarray) -> torch.Tensor:
+    """(B, D) edge vectors of padded adjacency matrices in :func:`edge_index` order."""
+    i, j = edge_index(adj.shape[1])
+    return torch.from_numpy(adj)[:, i, j]
+
+
+def node_counts(adj: np.ndarray) -> torch.Tensor:
+    """Each padded adjacency matrix's node count: 1 + the last node with an edge (padding comes last)."""
+    has_edge = adj.sum(-1) > 0
+    return torch.from_numpy(np.where(has_edge.any(-1), adj.shape[1] - np.argmax(has_edge[:, ::-1], -1), 0)).long()
 
 
 def parameter_count(module: nn.Module) -> int:
@@ -121,9 +156,9 @@ def parameter_count(module: nn.Module) -> int:
 
 
 def made_hidden_matching(generator: EdgeGenerator) -> int:
-    """MADE hidden width whose parameter count is closest to the generator's (2·D·h + h + D parameters)."""
+    """MADE hidden width whose parameter count is closest to the generator's (2·D·h + h + (n_max + 1)·h + D)."""
     dim = generator.n_max * (generator.n_max - 1) // 2
-    return max(1, round((parameter_count(generator) - dim) / (2 * dim + 1)))
+    return max(1, round((parameter_count(generator) - dim) / (2 * dim + 1 + generator.n_max + 1)))
 
 
 class AdjacencyGan:
@@ -149,17 +184,19 @@ class AdjacencyGan:
 
 
 class EdgeMle:
-    """Recipe: maximum likelihood of the MADE on BFS-ordered edge vectors, minibatches from a seeded generator."""
+    """Recipe: maximum likelihood of the MADE on BFS-ordered edge vectors given their node counts, minibatches
+    from a seeded generator."""
 
-    def __init__(self, edges: torch.Tensor, batch: int, seed: int):
-        self.edges, self.size = edges, batch
+    def __init__(self, edges: torch.Tensor, sizes: torch.Tensor, batch: int, seed: int):
+        self.edges, self.sizes, self.size = edges, sizes, batch
         self.draw = torch.Generator().manual_seed(seed)
 
-    def batch(self, step: int) -> torch.Tensor:
-        return self.edges[torch.randint(0, len(self.edges), (self.size,), generator=self.draw)]
+    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        k = torch.randint(0, len(self.edges), (self.size,), generator=self.draw)
+        return self.edges[k], self.sizes[k]
 
-    def step(self, state: TrainState, x: torch.Tensor) -> dict[str, float]:
-        loss = state.models["made"].nll(x)
+    def step(self, state: TrainState, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, float]:
+        loss = state.models["made"].nll(*batch)
         optimizer_step(state.optimizers["made"], loss)
         return {"nll": loss.item()}
 
@@ -175,8 +212,7 @@ def train_gan(adj: np.ndarray, steps: int, batch: int, seed: int, lr: float = 1e
     resumed from ``checkpoint`` if it exists."""
     torch.manual_seed(seed)
     recipe = AdjacencyGan(adj, batch, seed, tau)
-    sizes = torch.from_numpy((adj.sum(-1) > 0).sum(-1))
-    gen, disc = EdgeGenerator(adj.shape[1], sizes), InvariantDiscriminator()
+    gen, disc = EdgeGenerator(adj.shape[1], node_counts(adj)), InvariantDiscriminator()
     state = TrainState({"objective": "gan", "seed": seed, "lr": lr, "tau": tau, "batch": batch},
                        models={"gen": gen, "disc": disc},
                        optimizers={"gen": torch.optim.Adam(gen.parameters(), lr=lr, betas=(0.5, 0.999)),
@@ -191,9 +227,8 @@ def train_made(adj: np.ndarray, hidden: int, steps: int, batch: int, seed: int, 
                checkpoint: Path | None = None) -> TrainState:
     """The MADE control by maximum likelihood on the training core (model "made"), hooks and resume as :func:`train_gan`."""
     torch.manual_seed(seed)
-    i, j = triu_index(adj.shape[1])
-    recipe = EdgeMle(torch.from_numpy(adj)[:, i, j], batch, seed)
-    model = EdgeMADE(recipe.edges.shape[1], hidden, seed)
+    recipe = EdgeMle(edge_vectors(adj), node_counts(adj), batch, seed)
+    model = EdgeMADE(adj.shape[1], hidden, recipe.sizes, seed)
     state = TrainState({"objective": "made", "seed": seed, "lr": lr, "batch": batch, "hidden": hidden},
                        models={"made": model}, optimizers={"made": torch.optim.Adam(model.parameters(), lr=lr)},
                        generators={"draw": recipe.draw})
@@ -207,5 +242,5 @@ def sample_gan(gen: EdgeGenerator, n: int, seed: int) -> np.ndarray:
     return (adj > 0.5).numpy().astype(np.float32)
 
 
-def sample_made(model: EdgeMADE, n: int, n_max: int, seed: int) -> np.ndarray:
-    return to_matrix(model.sample(n, torch.Generator().manual_seed(seed)), n_max).numpy()
+def sample_made(model: EdgeMADE, n: int, seed: int) -> np.ndarray:
+    return to_matrix(model.sample(n, torch.Generator().manual_seed(seed)), model.n_max).numpy()

@@ -3,7 +3,8 @@ user-file loader for the published parameters (Yu et al. 2017, §5; ``LantaoYu/S
 
 Our oracle is *generated from a seed*, not the SeqGAN file, so its floor differs from the published
 5.752 nats/token; a user holding ``target_params_py3.pkl`` can load it with :func:`load_seqgan_params`,
-which unpickles through an allow-list of numpy's array reconstructors only — never a plain ``pickle.load``.
+which unpickles through an allow-list of numpy's array reconstructors only — never a plain ``pickle.load``,
+and score token sequences in SeqGAN's text format (:func:`load_tokens`; ``thoughtlab oracle``).
 """
 
 from __future__ import annotations
@@ -46,8 +47,9 @@ class _ArraysOnly(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-def load_seqgan_params(path: str | Path) -> TokenLSTM:
-    """The published oracle from SeqGAN's ``target_params*.pkl`` (15 float32 arrays, see the module docstring)."""
+def load_seqgan_params(path: str | Path, length: int = 20) -> TokenLSTM:
+    """The published oracle from SeqGAN's ``target_params*.pkl`` (15 float32 arrays, see the module docstring),
+    sampling sequences of ``length`` tokens (SeqGAN's 20)."""
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
@@ -58,10 +60,10 @@ def load_seqgan_params(path: str | Path) -> TokenLSTM:
         raise
     except Exception as exc:  # corrupt or truncated pickle
         raise BadInput(f"{path} is not a readable pickle of arrays ({exc}); pass SeqGAN's target_params_py3.pkl") from None
-    return oracle_from_arrays(arrays)
+    return oracle_from_arrays(arrays, length)
 
 
-def oracle_from_arrays(arrays: object) -> TokenLSTM:
+def oracle_from_arrays(arrays: object, length: int = 20) -> TokenLSTM:
     """Build the oracle from [embedding, Wi, Ui, bi, Wf, Uf, bf, Wo, Uo, bo, Wc, Uc, bc, W_out, b_out]."""
     if not isinstance(arrays, (list, tuple)) or len(arrays) != 15 or not all(isinstance(a, np.ndarray) for a in arrays):
         raise BadInput("oracle parameters must be a list of 15 numpy arrays (SeqGAN order); got something else")
@@ -71,7 +73,9 @@ def oracle_from_arrays(arrays: object) -> TokenLSTM:
     expected = [(e, h), (h, h), (h,)] * 4
     if v == 0 or h == 0 or [g.shape for g in gates] != expected or w_out.shape != (h, v) or b_out.shape != (v,):
         raise BadInput(f"oracle arrays have the wrong shapes ({[a.shape for a in arrays]}); expected SeqGAN's order")
-    shape = LstmShape(vocab=v, emb=e, hidden=h)
+    if not all(np.isfinite(a).all() for a in (emb, *gates, w_out, b_out)):
+        raise BadInput("oracle arrays contain NaN or infinity; pass SeqGAN's target_params_py3.pkl unmodified")
+    shape = LstmShape(vocab=v, emb=e, hidden=h, length=length)
     oracle = TokenLSTM(shape, init_std=0.0, seed=0)
     with torch.no_grad():
         oracle.embedding.copy_(torch.from_numpy(emb))
@@ -82,6 +86,30 @@ def oracle_from_arrays(arrays: object) -> TokenLSTM:
         oracle.b_out.copy_(torch.from_numpy(b_out))
     oracle.requires_grad_(False)
     return oracle
+
+
+def load_tokens(path: str | Path, vocab: int) -> torch.Tensor:
+    """Token sequences in SeqGAN's text format (``save/real_data.txt``, ``generator_sample.txt``): one sequence
+    per line, token ids 0..vocab−1 separated by spaces, every line the same length.  Returns (N, T) int64."""
+    try:
+        lines = Path(path).read_text(encoding="ascii").split("\n")
+    except OSError as exc:
+        raise BadInput(f"cannot read token file {path} ({exc.strerror}); pass a text file of token ids") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"token file {path} is not plain text; write one sequence of space-separated ids per line") from None
+    rows = [line.split() for line in lines if line.strip()]
+    if not rows:
+        raise BadInput(f"token file {path} has no sequences; write one sequence of space-separated ids per line")
+    lengths = {len(r) for r in rows}
+    if len(lengths) != 1:
+        raise BadInput(f"token file {path} has lines of {min(lengths)} to {max(lengths)} tokens; give every sequence the same length")
+    if not all(t.isdigit() for r in rows for t in r):
+        raise BadInput(f"token file {path} has an entry that is not a non-negative integer; write token ids only")
+    tokens = np.array([[int(t) for t in r] for r in rows])
+    if tokens.max() >= vocab:
+        raise BadInput(f"token file {path} has id {int(tokens.max())} but the oracle's vocabulary is 0..{vocab - 1}; "
+                       "score tokens of this oracle")
+    return torch.from_numpy(tokens).long()
 
 
 @dataclass(frozen=True)
