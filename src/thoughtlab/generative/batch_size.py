@@ -57,7 +57,10 @@ foreach Adam) costs 10.1 ms per step for 4 GANs at B = 64 against 4.4 ms for one
 B = 256), not adopted: the arms differ in their update rule (stale, mixture, replay, averaging), not only in
 weights.  Evaluation moved to sixteenths of the budget for steps-to-target (steps-to-criterion still reads
 the eighths, as its criterion says).  New claim ``noise-scale-predicts-critical-batch``, criterion fixed
-before any run of it.
+before any run of it.  Measured (commit bfae496, 5 seeds, load 17–24): 938 s user + 53 s sys, 45.7 min wall
+under that load; the control failed on seed 1 again (modes 17/14/22/16/22, % HQ 19/17/23/15/11), so the GAN
+claims are inconclusive; B = 16 reached the learned level in no seed within 3,000 steps, so the critical
+batch is censored below and that claim's control fails too.
 """
 
 from __future__ import annotations
