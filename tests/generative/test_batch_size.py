@@ -11,7 +11,8 @@ from thoughtlab.generative.synthetic.mog import grid
 from thoughtlab.runs import LocalContext
 from thoughtlab.study import Outcome, verdicts
 
-IDS = ["larger-batch-better", "larger-batch-better-sqrt-lr", "larger-batch-faster", "ot-gan-needs-large-batches",
+IDS = ["larger-batch-better", "larger-batch-better-sqrt-lr", "larger-batch-faster", "noise-scale-predicts-critical-batch",
+       "ot-gan-needs-large-batches",
        "dirac-growth-predicted", "snapshots-help-chekhov", "snapshots-help-replay", "snapshots-help-history",
        "snapshots-help-ema", "async-helps-gans"]
 
@@ -29,7 +30,8 @@ def test_smoke_end_to_end(smoke, figures):
     for name in ("gan-B8-fixed", "gan-B32-sqrt", "ot-B32", "stale-t2-chekhov", "stale-t2-ema", "stale-t0-replay"):
         assert 0 <= smoke.metrics[f"modes.{name}"] <= 25 and 0 <= smoke.metrics[f"hq.{name}@0.5"] <= 100
         assert 0 <= smoke.metrics[f"rkl.{name}"] <= math.log(25) + 1e-9
-    assert {"log10_bsimple_d.gan-B8-fixed", "log10_bsimple_g.gan-B32-fixed@0.25", "acc.cls-t2@0.5"} <= set(smoke.metrics)
+    assert {"log10_bsimple_d.gan-B8-fixed", "log10_bsimple_g.gan-B32-fixed@0.25", "acc.cls-t2@0.5",
+            "steps_to_target.gan-B16-fixed", "log10_critical_batch", "log10_predicted_batch_g"} <= set(smoke.metrics)
     assert smoke.metrics["dirac_max_error"] < 1e-3
     records = verdicts(bs.STUDY, [smoke])
     assert [r["id"] for r in records] == IDS
@@ -84,6 +86,38 @@ def test_steps_to_criterion_censoring_and_collapse():
              "samples_per_step": 8, "budget": 800}
     m = bs.arm_metrics(cfg, "b", never)
     assert m["reached.b"] == 0.0 and m["steps_to_criterion.b"] == 800 + 200 and m["collapsed.b"] == 0.0
+    assert m["reached_target.b"] == 1.0 and m["steps_to_target.b"] == 400  # 23 modes at 99 % HQ: the learned level
+
+
+def test_criterion_reads_eighths_and_target_reads_every_evaluation():
+    cfg = bs.Config(steps=1600, evals=16)
+    good, learned, bad = (24.0, 91.0, 0.1), (15.0, 10.0, 0.5), (14.0, 50.0, 1.0)
+    points = [bad, learned, bad, good] + [bad] * 11 + [good]  # criterion met at 1/4 (an eighth) and at 1/16 × 4
+    curve = {"step": [100 * k for k in range(1, 17)], "g": points, "samples_per_step": 16, "budget": 1600}
+    m = bs.arm_metrics(cfg, "a", curve)
+    assert m["steps_to_criterion.a"] == 400 and m["steps_to_target.a"] == 200
+    points[3] = bad  # now met only at the end; an odd sixteenth would not count, the target still does
+    points[2] = good
+    m = bs.arm_metrics(cfg, "a", curve)
+    assert m["steps_to_criterion.a"] == 1600 and m["steps_to_target.a"] == 200
+    curve["g"] = [bad] * 16
+    m = bs.arm_metrics(cfg, "a", curve)
+    assert m["steps_to_criterion.a"] == 1600 + 200 and m["steps_to_target.a"] == 1600 + 100
+    assert m["reached_target.a"] == 0.0
+
+
+def test_critical_batch_metrics_fit_the_fixed_arms_and_average_the_noise_scale():
+    cfg = bs.Config(batches=(16, 64, 256), reference_batch=64)
+    metrics = {f"steps_to_target.gan-B{b}-fixed": 100.0 * (1 + 64 / b) for b in cfg.batches}
+    metrics |= {f"log10_bsimple_{p}.gan-B64-fixed{s}": v for p in "dg" for s, v in
+                (("@0.25", 1.0), ("@0.5", 2.0), ("@0.75", 2.0), ("", 3.0))}
+    m = bs.critical_batch_metrics(cfg, metrics)
+    assert m["critical_batch_inside"] == 1.0 and m["log10_critical_batch"] == pytest.approx(math.log10(64))
+    assert m["log10_predicted_batch_g"] == pytest.approx(2.0) and m["predicted_batch_measured_g"] == 1.0
+    metrics["log10_bsimple_g.gan-B64-fixed@0.5"] = 9.0  # the cap: |G|² not positive at one measurement
+    metrics |= {f"steps_to_target.gan-B{b}-fixed": 500.0 for b in cfg.batches}  # no fall with the batch
+    m = bs.critical_batch_metrics(cfg, metrics)
+    assert m["predicted_batch_measured_g"] == 0.0 and m["critical_batch_inside"] == 0.0
 
 
 def test_non_finite_generator_scores_worst():
@@ -104,9 +138,10 @@ def test_noise_metrics_cap_unmeasurable_signal():
 
 def known(seed: int, gain: float = 0.0, speed: float = 0.0, ot: float = 0.0, snap: float = 0.0,
           contrast: float = 0.0, reached: float = 1.0, base: float = 20.0, acc0: float = 99.0, hq0: float = 60.0,
-          dirac: float = 1e-5, drift: float | None = None) -> Outcome:
+          dirac: float = 1e-5, drift: float | None = None, crit: float = 0.0, inside: float = 1.0) -> Outcome:
     """Metrics with the given effects; each seed adds ±0.5 of spread (seeds 0, 1, 2 → −0.5, 0, +0.5).
 
+    ``crit``: log10 critical batch − log10 B_simple(G) (its absolute value is the noise-scale claim's effect).
     ``drift``: with a number, the curve also holds the point at 75 % of the budget, where every effect is
     larger by ``drift`` (0: flat, plateaued; large: still changing); ``None``: no curve.
     """
@@ -129,7 +164,10 @@ def known(seed: int, gain: float = 0.0, speed: float = 0.0, ot: float = 0.0, sna
     early |= {"acc.cls-t0@0.75": acc0, "acc.cls-t16@0.75": acc0} if drift is not None else {}
     return Outcome({**final, **early, "budget_steps": 1000.0, "reached.gan-B1024-fixed": reached,
                     "hq.stale-t0-plain": hq0,
-                    "dirac_max_error": dirac, "acc.cls-t0": acc0, "acc.cls-t16": acc0})
+                    "dirac_max_error": dirac, "acc.cls-t0": acc0, "acc.cls-t16": acc0,
+                    "log10_critical_batch": 2.0 + crit + jitter / 10, "log10_predicted_batch_g": 2.0,
+                    "critical_batch_inside": inside, "predicted_batch_measured_g": 1.0,
+                    "reached_target.gan-B16-fixed": 1.0, "reached_target.gan-B1024-fixed": 1.0})
 
 
 def judged(**kw) -> dict[str, str]:
@@ -158,6 +196,11 @@ def plateaued(**kw) -> dict[str, str]:
         ({"ot": 5.0}, "ot-gan-needs-large-batches", "supported"),
         ({"ot": 2.0}, "ot-gan-needs-large-batches", "inconclusive"),
         ({"ot": -1.0}, "ot-gan-needs-large-batches", "refuted"),
+        ({"crit": 0.3}, "noise-scale-predicts-critical-batch", "supported"),  # within a factor 10
+        ({"crit": -0.5}, "noise-scale-predicts-critical-batch", "supported"),
+        ({"crit": 1.0}, "noise-scale-predicts-critical-batch", "inconclusive"),  # straddles a factor 10
+        ({"crit": -2.0}, "noise-scale-predicts-critical-batch", "refuted"),  # 100× apart
+        ({"crit": 0.3, "inside": 0.0}, "noise-scale-predicts-critical-batch", "inconclusive"),  # fit shows no floor
         ({}, "dirac-growth-predicted", "holds"),
         ({"dirac": 1e-3}, "dirac-growth-predicted", "fails"),
         ({"snap": 4.0}, "snapshots-help-chekhov", "supported"),

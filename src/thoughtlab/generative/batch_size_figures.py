@@ -45,9 +45,15 @@ def plot(cfg: Any, outcomes: list[Outcome], figures: Any) -> None:
             transform=ax.transAxes, fontsize=6.5, va="bottom")
     for player in ("d", "g"):
         found = arms(outcomes, rf"log10_bsimple_{player}\.gan-B(\d+)-fixed")
-        medians = [float(np.median([o.metrics[k] for o in outcomes])) for _, k in found]  # robust to the 10⁹ cap
+        along = [[np.mean([o.metrics[k + s] for s in ("@0.25", "@0.5", "@0.75", "")]) for o in outcomes] for _, k in found]
+        medians = [float(np.median(v)) for v in along]  # the claim's prediction: geometric mean along training
         bx.plot([b for b, _ in found], [10 ** m for m in medians], marker="s",
-                label=f"B_simple of {player.upper()} (end of training, median over seeds)")
+                label=f"B_simple of {player.upper()} (geometric mean along training, median over seeds)")
+    observed = [10 ** o.metrics["log10_critical_batch"] for o in outcomes if o.metrics.get("critical_batch_inside")]
+    for value in observed:
+        bx.axvline(value, color="k", alpha=0.3, lw=1)
+    if observed:
+        bx.plot([], [], color="k", alpha=0.3, label=f"observed critical batch, fit of steps to target ({len(observed)} of {n} seeds)")
     bx.set(xscale="log", yscale="log", xlabel="training batch B", ylabel="gradient noise scale B_simple",
            title="predicted critical batch (McCandlish et al. 2018)")
     bx.legend(fontsize=8)
@@ -55,8 +61,10 @@ def plot(cfg: Any, outcomes: list[Outcome], figures: Any) -> None:
     figures.save("batch_sweep", fig,
                  "Left: modes captured on the 25-mode grid after the same number of steps, by batch, lr fixed / ∝ √B "
                  "and OT-GAN (mean ± std over seeds), with BigGAN's Table 1 beside it (ImageNet scale, IS/FID, not "
-                 "comparable in absolute terms). Right: the measured gradient noise scale of D and G at the end of "
-                 "training (lr fixed); batches above it are predicted to waste samples. A value of 10⁹ marks an "
+                 "comparable in absolute terms). Right: the measured gradient noise scale of D and G, geometric mean of "
+                 "its four measurements along training (lr fixed); batches above it are predicted to waste samples. Vertical lines: each seed's observed "
+                 "critical batch, S(B) = S_min(1 + B_crit/B) fitted to the lr-fixed arms' steps to ≥ 15 modes and ≥ 10 % "
+                 "HQ (seeds whose fit shows no fall or no floor are left out). A value of 10⁹ marks an "
                  "unmeasurable signal: the unbiased |G|² came out ≤ 0, i.e. the noise scale exceeds the examples used.")
 
     rows = outcomes[0].data["dirac"]
