@@ -157,6 +157,21 @@ def test_measure_point_stores_what_the_effects_read():
         assert all(math.isfinite(v) for v in metrics.values())
 
 
+def test_measure_point_without_intervals_stores_the_same_estimates():
+    rng = np.random.default_rng(2)
+    matches = {name: {dist: Matches(rng.uniform(0, 1, 20)) for dist in ("default", "shifted")}
+               for name in ("csp", "anchor")}
+    with_ci, without = {}, {}
+    study.measure_point(with_ci, matches, 0.5, seed=0)
+    study.measure_point(without, matches, 0.5, seed=0, intervals=False)
+    assert without == {k: v for k, v in with_ci.items() if k in without}
+    assert {"csp.default.reasonable@0.5", "degradation_gap@0.5"} <= set(without)
+    assert not any(".low" in k or ".n@" in k for k in without)
+    view = {k.removesuffix("@0.5"): v for k, v in without.items()}
+    assert study.csp_miss_rate([view]).low == -math.inf      # one seed of a several-seed scale: no interval
+    assert study.csp_miss_rate([view, view, view]).method.startswith("Student t")
+
+
 # ------------------------------------------------------------------ the benchmark
 
 def test_anchor_detector_shares_the_backbone_and_uses_the_design():

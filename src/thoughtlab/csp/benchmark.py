@@ -54,7 +54,9 @@ class Config:
     ``train`` is a :class:`~thoughtlab.csp.train_config.TrainConfig` preset; the anchor detectors use it
     with CSP's backbone and designed anchors in place of its detector.  ``sizes`` apply to both
     distributions except the test split of the shifted one (``shifted_test``).
-    ``parallel``: detectors trained at once, each in its own process.
+    ``parallel``: detectors trained at once, each in its own process.  ``image_intervals``: image-bootstrap
+    intervals beside the claims' effects at every budget point, which only a one-seed run reads (a scale that
+    runs several seeds judges on their spread and skips them).
     """
 
     train: TrainConfig
@@ -65,6 +67,7 @@ class Config:
     data_seed: int = 0
     n_anchor_heights: int = 6
     parallel: int = 2
+    image_intervals: bool = True
 
 
 @dataclass(frozen=True)
