@@ -1,8 +1,11 @@
 """The csp-synthetic study's decision rules on known inputs, its intervals and its benchmark
 (the end-to-end run is in tests/test_studies_smoke.py)."""
 
+import fcntl
 import json
 import math
+from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -154,6 +157,21 @@ def test_measure_point_stores_what_the_effects_read():
         assert all(math.isfinite(v) for v in metrics.values())
 
 
+def test_measure_point_without_intervals_stores_the_same_estimates():
+    rng = np.random.default_rng(2)
+    matches = {name: {dist: Matches(rng.uniform(0, 1, 20)) for dist in ("default", "shifted")}
+               for name in ("csp", "anchor")}
+    with_ci, without = {}, {}
+    study.measure_point(with_ci, matches, 0.5, seed=0)
+    study.measure_point(without, matches, 0.5, seed=0, intervals=False)
+    assert without == {k: v for k, v in with_ci.items() if k in without}
+    assert {"csp.default.reasonable@0.5", "degradation_gap@0.5"} <= set(without)
+    assert not any(".low" in k or ".n@" in k for k in without)
+    view = {k.removesuffix("@0.5"): v for k, v in without.items()}
+    assert study.csp_miss_rate([view]).low == -math.inf      # one seed of a several-seed scale: no interval
+    assert study.csp_miss_rate([view, view, view]).method.startswith("Student t")
+
+
 # ------------------------------------------------------------------ the benchmark
 
 def test_anchor_detector_shares_the_backbone_and_uses_the_design():
@@ -194,3 +212,38 @@ def test_parallel_training_gives_the_same_detections_as_sequential(tmp_path):
         a, b = per_dist["default"], spawned["detections"][fraction]["default"]
         assert np.array_equal(a.boxes, b.boxes) and np.array_equal(a.scores, b.scores)
     assert all((tmp_path / "serial" / "csp" / f"teacher@{f:g}.pt").is_file() for f in benchmark.FRACTIONS)
+
+
+def test_seeds_of_a_run_share_one_data_folder_per_data_config(tmp_path):
+    run = tmp_path / "run"
+    with benchmark.shared_folder(study.SMOKE, run / "seed0") as a:
+        pass
+    with benchmark.shared_folder(study.SMOKE, run / "seed1") as b:
+        pass
+    with benchmark.shared_folder(replace(study.SMOKE, data_seed=1), run / "seed0") as other:
+        pass
+    assert a == b != other and a.parent == other.parent == run
+
+
+def test_shared_folder_is_held_by_one_seed_at_a_time(tmp_path):
+    with benchmark.shared_folder(study.SMOKE, tmp_path / "seed0") as folder:
+        with open(folder / ".lock", "w") as other:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    with open(folder / ".lock", "w") as other:
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)   # released on exit
+
+
+def test_hog_runs_once_per_data_folder(tmp_path, monkeypatch):
+    calls, found = [], [{"image_id": 1, "category_id": 1, "bbox": [1.0, 2.0, 3.0, 4.0], "score": 0.5}]
+
+    def fake_hog(gt, images, progress):
+        calls.append(gt)
+        return found
+
+    monkeypatch.setattr(study, "hog_detect_dataset", fake_hog)
+    folders = {"default": tmp_path / "default"}
+    folders["default"].mkdir()
+    ctx = SimpleNamespace(progress=lambda it, desc="": it)
+    first, again = study.evaluate_hog(folders, ctx), study.evaluate_hog(folders, ctx)
+    assert first == again == {"default": found} and len(calls) == 1

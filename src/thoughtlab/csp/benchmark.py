@@ -13,12 +13,21 @@ trains, with one recipe and backbone:
 Each detector's EMA teacher is saved at 25/50/75 % of the training steps; the one with the best
 validation MR⁻² is the final model.  Every saved teacher detects on the test sets once, in the training
 process, and the study evaluates those detections.
+
+The scenes do not depend on the training seed (``Config.data_seed``), so the seeds of one run, which run in
+parallel processes, share them: :func:`shared_folder` gives one folder per data config beside the seed
+folders, and its lock lets the first seed write the scenes while the others wait and then read them.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import json
 import multiprocessing
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -45,7 +54,9 @@ class Config:
     ``train`` is a :class:`~thoughtlab.csp.train_config.TrainConfig` preset; the anchor detectors use it
     with CSP's backbone and designed anchors in place of its detector.  ``sizes`` apply to both
     distributions except the test split of the shifted one (``shifted_test``).
-    ``parallel``: detectors trained at once, each in its own process.
+    ``parallel``: detectors trained at once, each in its own process.  ``image_intervals``: image-bootstrap
+    intervals beside the claims' effects at every budget point, which only a one-seed run reads (a scale that
+    runs several seeds judges on their spread and skips them).
     """
 
     train: TrainConfig
@@ -56,6 +67,7 @@ class Config:
     data_seed: int = 0
     n_anchor_heights: int = 6
     parallel: int = 2
+    image_intervals: bool = True
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,27 @@ def anchor_detector(csp_detector: dict[str, Any], design: AnchorDesign) -> dict[
     """An anchor detector's config: CSP's backbone and width, the designed anchors."""
     return {"detector": "anchor", "backbone": csp_detector["backbone"], "width": csp_detector["width"],
             "anchors": design.to_config()}
+
+
+@contextmanager
+def shared_folder(cfg: Config, seed_dir: Path) -> Iterator[Path]:
+    """``seed_dir``'s parent ``/ shared-<hash of the data config>``, held under an exclusive lock.
+
+    The seeds of a run are sibling folders, so they find the same folder; the hash keeps runs with other
+    scenes apart.  Whoever holds the lock may write into it; the others block (without using a core) until
+    it is released.
+    """
+    data = {"width": cfg.width, "height": cfg.height, "sizes": cfg.sizes, "shifted_test": cfg.shifted_test,
+            "data_seed": cfg.data_seed}
+    key = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
+    folder = Path(seed_dir).parent / f"shared-{key}"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield folder
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def make_benchmark(cfg: Config, root: Path) -> dict[str, Path]:
@@ -127,7 +160,7 @@ def train_job(name: str, job: Job, out: Path, threads: int) -> tuple[str, dict[s
     result = train_detector(spec, train, cfg, out, val=val, resume=True, progress=False, snapshots=FRACTIONS)
     best = out / "best.pt" if (out / "best.pt").is_file() else out / "model.pt"
     weights = {**{f: snapshot_file(out, f) for f in FRACTIONS}, FINAL: best}
-    tests = {dist: ImageSet.from_split(folder, "test") for dist, (folder, _) in job.tests.items()}
+    tests = {dist: ImageSet.from_split(folder, "test", cache=True) for dist, (folder, _) in job.tests.items()}
     detections = {}
     for fraction, path in weights.items():
         detections[fraction] = {}
