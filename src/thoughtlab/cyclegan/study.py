@@ -297,7 +297,7 @@ SCALES = {
                                  n_blocks=1),
                     ToyConfig(width=16, steps=40, batch=32, n_test=30, z_samples=5),
                     TintsConfig(train_per_domain=48, n_test=12, ngf=4, ndf=4, width=8, steps=4, batch=4, z_samples=3)),
-    "quick": Config(DigitsConfig(steps=300, test_per_domain=200)),
+    "quick": Config(DigitsConfig(steps=150, test_per_domain=200)),
     "full": Config(DigitsConfig(train_per_domain=2000, test_per_domain=500, steps=20000, batch_size=1, ngf=32,
                                 ndf=64, n_blocks=6, lr=2e-4),
                    ToyConfig(width=128, steps=20000),
