@@ -51,8 +51,8 @@ CycleGAN's tints did not improve with the pool (seed 0: 0.50 tints per digit, 9 
 previous run's curves had the cycle arm at 1.00 B colour and 0.70–0.74 label accuracy after 150) and the
 discriminators are frozen during G's update in :mod:`~thoughtlab.cyclegan.one_to_many` (their gradients
 were computed and then discarded; a pilot gave the same values at every checkpoint).  The toy's RNG
-streams were renamed earlier (``toy-batch``/``toy-init`` to ``one-to-many-batch``/``one-to-many-init``) when it moved into
-:mod:`~thoughtlab.cyclegan.one_to_many`.
+streams were renamed earlier (``toy-batch``/``toy-init`` to ``one-to-many-batch``/``one-to-many-init``)
+when it moved into :mod:`~thoughtlab.cyclegan.one_to_many`.
 """
 
 from __future__ import annotations
