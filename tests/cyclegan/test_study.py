@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from thoughtlab.cyclegan.study import CLAIMS, STUDY
-from thoughtlab.cyclegan.one_to_many import build, measure
+from thoughtlab.cyclegan.one_to_many import OneToManyRecipe, build, measure
 from thoughtlab.cyclegan.toy import PointsTask, ToyConfig, modes_of
 from thoughtlab.runs import LocalContext
 from thoughtlab.study import verdicts
@@ -65,3 +65,30 @@ def test_a_generator_that_reads_its_code_reaches_all_modes():
     state.models["G_AB"].net = CodeToStyle()
     metrics, items = measure(PointsTask(cfg), "noise", state, seed=0)
     assert np.mean(items["modes_per_input"]) > 3.5 and metrics["coverage"] == 1.0
+
+
+@pytest.mark.parametrize("pool_size, stored", [(0, 0), (3, 3)])
+def test_one_to_many_discriminators_see_an_image_pool_of_pool_size(pool_size, stored):
+    task = PointsTask(ToyConfig(width=8, batch=4, steps=3, pool_size=pool_size))
+    state = build(task, "noise", seed=0)
+    recipe = OneToManyRecipe(task, "noise", seed=0)
+    for step in range(3):
+        recipe.step(state, recipe.batch(step))
+    assert [len(state.objects[f"pool_{side}"].images) for side in "AB"] == [stored, stored]
+    assert set(state.state_dict()["objects"]) == {"pool_A", "pool_B"}  # saved with the checkpoint
+
+
+def test_one_to_many_generator_update_computes_no_discriminator_gradient():
+    task = PointsTask(ToyConfig(width=8, batch=4, steps=1))
+    state, recipe = build(task, "augmented", seed=0), OneToManyRecipe(task, "augmented", seed=0)
+    discriminators = [p for name, net in state.models.items() if name.startswith("D") for p in net.parameters()]
+    seen, g_step = [], state.optimizers["G"].step
+
+    def spy(*args, **kwargs):
+        seen.append([p.grad for p in discriminators])
+        return g_step(*args, **kwargs)
+
+    state.optimizers["G"].step = spy
+    recipe.step(state, recipe.batch(0))
+    assert seen and all(grad is None for grad in seen[0])
+    assert all(p.requires_grad and p.grad is not None for p in discriminators)  # D's own update still runs

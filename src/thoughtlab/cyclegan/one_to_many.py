@@ -13,8 +13,10 @@ domains whose B has K valid outputs per A input (a :class:`Task`: the 2-D toy of
   on images and codes (λ_z) and LSGAN on images and on the inferred codes (the ``--z_gan`` option).
 
 All use LSGAN and L1 cycles weighted λ (10, Zhu et al.), one G and one D Adam update per step
-(β₁ 0.5), no image pool and no identity loss (Almahairi's toy settings); the learning rate is constant,
-then decays linearly to 0 over the last ``decay`` share of the steps (CycleGAN's schedule, by step).
+(β₁ 0.5) and no identity loss (Almahairi's toy settings); D sees fakes through CycleGAN's image pool of
+``pool_size`` (:class:`~thoughtlab.cyclegan.parts.ImagePool`; 0 = none, as Almahairi's toys); the
+learning rate is constant, then decays linearly to 0 over the last ``decay`` share of the steps
+(CycleGAN's schedule, by step).
 
 Measured (:func:`measure`), with each task's exact mode classifier: per input, the distinct
 high-quality modes out of K and the mean pairwise distance over ``z_samples`` codes, and the share of
@@ -34,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from thoughtlab.cyclegan.parts import lsgan_loss
+from thoughtlab.cyclegan.parts import ImagePool, lsgan_loss
 from thoughtlab.stats import child_seed
 from thoughtlab.train import Hook, TrainState, at_fractions, train
 
@@ -99,7 +101,8 @@ def build(task: Task, model: str, seed: int) -> TrainState:
     discs = [p for name, net in nets.items() if name.startswith("D") for p in net.parameters()]
     optimizers = {"G": torch.optim.Adam(gens, task.cfg.lr, betas=(0.5, 0.999)),
                   "D": torch.optim.Adam(discs, task.cfg.lr, betas=(0.5, 0.999))}
-    return TrainState({"model": model, "seed": seed}, models=nets, optimizers=optimizers)
+    pools = {f"pool_{side}": ImagePool(task.cfg.pool_size, child_seed(seed, "one-to-many-pool", side)) for side in "AB"}
+    return TrainState({"model": model, "seed": seed}, models=nets, optimizers=optimizers, objects=pools)
 
 
 class OneToManyRecipe:
@@ -128,13 +131,19 @@ class OneToManyRecipe:
             for group in optimizer.param_groups:
                 group["lr"] = self.lr(state.step)
         a, b = batch["a"], batch["b"]
+        discriminators = [p for name, net in m.items() if name.startswith("D") for p in net.parameters()]
+        for p in discriminators:  # G's update needs no gradient of D's weights
+            p.requires_grad_(False)
         fakes, gen_loss = (self._augmented if self.model == "augmented" else self._plain)(m, batch)
         state.optimizers["G"].zero_grad(set_to_none=True)
         gen_loss.backward()
         state.optimizers["G"].step()
+        for p in discriminators:
+            p.requires_grad_(True)
         state.optimizers["D"].zero_grad(set_to_none=True)
-        d_loss = sum(0.5 * (lsgan_loss(m[d](real), True) + lsgan_loss(m[d](fake.detach()), False))
-                     for d, real, fake in (("D_A", a, fakes["a"]), ("D_B", b, fakes["b"])))
+        pooled = {side: state.objects[f"pool_{side.upper()}"].query(fakes[side].detach()) for side in "ab"}
+        d_loss = sum(0.5 * (lsgan_loss(m[d](real), True) + lsgan_loss(m[d](pooled[side]), False))
+                     for d, real, side in (("D_A", a, "a"), ("D_B", b, "b")))
         if self.model == "augmented":
             d_loss = d_loss + sum(0.5 * (lsgan_loss(m[d](prior), True) + lsgan_loss(m[d](fakes[z].detach()), False))
                                   for d, prior, z in (("D_zA", batch["z_a2"], "z_a"), ("D_zB", batch["z_b2"], "z_b")))

@@ -54,6 +54,7 @@ class TintsConfig:
     decay: float = 0.5
     lambda_cycle: float = 10.0
     lambda_z: float = 1.0
+    pool_size: int = 50
     z_samples: int = 8
     noise_levels: tuple[float, ...] = (0.0, 0.05, 0.2)
     tint_tolerance: float = 0.2

@@ -22,7 +22,8 @@ from thoughtlab.train import TrainState
 
 @dataclass(frozen=True)
 class ToyConfig:
-    """K styles, σ data noise, MLP width, code size, Adam steps/batch/lr, λ cycle and λ_z, test sizes, ν levels."""
+    """K styles, σ data noise, MLP width, code size, Adam steps/batch/lr/decay share, λ cycle and λ_z, image pool,
+    test sizes, ν levels."""
 
     K: int = 4
     sigma: float = 0.05
@@ -31,9 +32,10 @@ class ToyConfig:
     steps: int = 1500
     batch: int = 64
     lr: float = 1e-3
-    decay: float = 0.0
+    decay: float = 0.5
     lambda_cycle: float = 10.0
     lambda_z: float = 1.0
+    pool_size: int = 50
     n_test: int = 200
     z_samples: int = 20
     noise_levels: tuple[float, ...] = (0.0, 0.01, 0.03, 0.05, 0.1, 0.3)
