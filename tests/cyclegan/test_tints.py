@@ -134,8 +134,9 @@ def test_noise_ignored_is_not_refuted_while_still_changing():
 
 
 @pytest.mark.parametrize("noise, augmented, quality, content, verdict", [
-    (1.0, 1.51, 1.0, 1.0, "supported"), (1.0, 1.5, 1.0, 1.0, "inconclusive"), (1.0, 1.1, 1.0, 1.0, "inconclusive"),
-    (1.0, 1.09, 1.0, 1.0, "refuted"), (1.0, 3.0, 0.49, 1.0, "inconclusive"), (1.0, 3.0, 1.0, 0.49, "inconclusive"),
+    (1.5, 2.01, 1.0, 1.0, "supported"), (1.5, 2.0, 1.0, 1.0, "inconclusive"), (2.0, 2.1, 1.0, 1.0, "inconclusive"),
+    (2.0, 2.09, 1.0, 1.0, "refuted"), (1.0, 3.0, 0.49, 1.0, "inconclusive"), (1.0, 3.0, 1.0, 0.49, "inconclusive"),
+    (1.0, 1.09, 1.0, 1.0, "inconclusive"),  # an Augmented arm that did not learn diversity cannot refute
 ])
 def test_augmented_more_diverse_rule_at_its_thresholds_and_control(noise, augmented, quality, content, verdict):
     record = judge_claim(CLAIM["tints-augmented-more-diverse"],
