@@ -84,8 +84,9 @@ def build_arm(arm: str, cfg: Config, train_pixels: torch.Tensor, seed: int) -> t
     else:
         torch.manual_seed(child_seed(seed, "d-init"))
         d = discriminator(cfg.size ** 2, cfg.d_width)
-        recipe = rc.FlowGAN(train_pixels, cfg.batch_size, data_seed, cfg.hybrid_weight if arm == "hybrid" else 0.0)
-        betas = (0.5, 0.999)
+        recipe = rc.FlowGAN(train_pixels, cfg.batch_size, data_seed, cfg.hybrid_weight if arm == "hybrid" else 0.0,
+                            n_critic=cfg.n_critic, gp_weight=cfg.gp_weight)
+        betas = (0.5, 0.9)  # Flow-GAN's code: Adam β1 = 0.5 (README), β2 = 0.9 (model.py), as in WGAN-GP
         state = TrainState(config, models={"g": flow, "d": d}, optimizers={
             "g": torch.optim.Adam(flow.parameters(), cfg.lr_adv, betas=betas),
             "d": torch.optim.Adam(d.parameters(), cfg.lr_adv, betas=betas)})
@@ -347,7 +348,7 @@ STUDY = Study(
         "smoke": Config(hidden=4, steps=8, batch_size=16, test_images=40, threshold_images=40, fid_samples=40,
                         ais_images=2, ais_chains=2, leapfrog=2, obs_variances=(1e-2, 1e-3), ais_steps=(2, 3),
                         bdmc_images=2, train_limit=200),
-        "quick": Config(steps=150, fid_samples=300, ais_steps=(50, 200)),
+        "quick": Config(steps=600, fid_samples=300, ais_steps=(50, 200)),
         "full": Config(size=28, hidden=64, steps=20000, batch_size=64, fid_samples=5000, ais_images=50,
                        ais_chains=16, leapfrog=10, obs_variances=(1e-2, 1e-3, 1e-4, 1e-5), ais_steps=(100, 1000, 10000),
                        bdmc_images=20),
