@@ -14,6 +14,8 @@ values 0..255, (N, 1, H, W), batched by a seeded :class:`~thoughtlab.train.core.
 * :class:`PixelCNNML`, :class:`MadeML` — autoregressive maximum likelihood (cross-entropy of the
   per-pixel conditionals); MADE draws one of its masks per step (order-agnostic training, Germain et
   al. 2015 §4.2).
+* :class:`PointsML` — maximum likelihood of continuous low-dimensional points (the 2-D toy data) for any model with
+  an exact ``log_prob``: the mixture autoregressive model (RNADE-style) or a vector RealNVP.
 * :class:`AdversarialGAN` — a plain GAN (G: latents → [0, 1] images) with the same adversarial step.
 
 :func:`train_for_cpu` trains until a budget of *CPU seconds spent in training steps* is used up,
@@ -216,6 +218,21 @@ class MadeML:
         made.set_mask(step)
         nll = -made.log_prob(x).mean()
         _update(state.optimizers["made"], nll)
+        return {"nll": nll.item()}
+
+
+class PointsML:
+    """Maximum likelihood of points (N, d); state: models["density"] (with ``log_prob``), optimizers["density"]."""
+
+    def __init__(self, points: torch.Tensor, batch_size: int, seed: int):
+        self.points, self.order = points, BatchOrder(len(points), batch_size, seed)
+
+    def batch(self, step: int) -> torch.Tensor:
+        return _local(self.points[self.order.indices(step)])
+
+    def step(self, state: TrainState, x: torch.Tensor) -> dict[str, float]:
+        nll = -state.models["density"].log_prob(x).mean()
+        _update(state.optimizers["density"], nll)
         return {"nll": nll.item()}
 
 
