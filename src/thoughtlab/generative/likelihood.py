@@ -40,7 +40,10 @@ which :class:`~thoughtlab.generative.models.recipes.FlowGAN` now implements (our
 flow the same RealNVP; the hybrid keeps λ·NLL in bits/dim, λ = 1).  Pilot of the ADV arm alone (seed 0, quick
 config, after which the budget was chosen): at 150 generator steps FID 77 (curve 427 → 246 → 41 → 77), at 600 steps
 24 (77 → 94 → 61 → 24) against the 28.6 the control needs, 88 CPU s for the arm.  Quick therefore trains every arm
-600 steps (was 150).  No threshold, control or effect changed.
+600 steps (was 150).  No threshold, control or effect changed.  First quick run with it (2026-12-03 14:27, load
+≈ 24): 971 CPU s in all — over the ≈ 620 a 6-minute quick study may use, still to be cut (the two adversarial arms
+take most of it) — c26 supported, c28 inconclusive because the ADV control failed on one seed (FID 31.4 against
+28.6; the other seeds 23.9 and 19.6), while the ADV flow put every test image below τ (7.6 bits/dim vs ML's 3.3).
 
 Published numbers: Flow-GAN's MNIST NLL table (Grover et al. 2018, Table 1, ADV / MLE / Hybrid) could not be
 retrieved here — the stored copies of the paper expose its text openings and table captions only — so no published
