@@ -16,7 +16,9 @@ family — RealNVP (:mod:`~thoughtlab.generative.models.flow`), gated PixelCNN w
 machine is shared).  Measured: digit-CNN FID along the budget (time-to-quality curves), final KID,
 precision/recall, density/coverage, exact test bits/dim (flow: dequantised bound; PixelCNN: exact discrete),
 the GAN's AIS estimate under a Gaussian observation model (*not* a likelihood of the GAN; labelled so),
-parameters, CPU time to draw 1,000 samples, and for c17 the CPU time of sampling and of density evaluation
+parameters, CPU time to draw 1,000 samples, sample quality (1/FID) per parameter and per second with each likelihood
+family's ratios to the GAN beside the note's Glow/ProGAN figures (:func:`~thoughtlab.generative.tradeoffs_config.
+efficiency`; in the JSON and the ``efficiency_ratios`` figure), and for c17 the CPU time of sampling and of density evaluation
 at image sides 8…28 (untrained networks of the same architecture) and the sequential network evaluations
 per sample.  Beside them, MADE's binarised-MNIST test NLL in nats next to the published 86.64 (a budget- and
 data-limited replication: 4,000 training images, one 500-unit layer, seconds of CPU).

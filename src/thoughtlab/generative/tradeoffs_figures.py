@@ -97,7 +97,7 @@ RATIOS = (  # (metric key, label, the note's figure for Glow vs Progressive GAN 
 
 def efficiency_figure(plt: Any, outcomes: list[Outcome], figures: Any) -> None:
     """Measured efficiency ratios (each seed a dot, the mean a bar) beside the note's Glow/ProGAN figures."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 3.8))
     for ax, family in zip(axes, ("flow", "ar")):
         for row, (key, label, note) in enumerate(RATIOS):
             values = [o.metrics[key.format(f=family)] for o in outcomes if key.format(f=family) in o.metrics]
