@@ -17,7 +17,8 @@ class Config:
     critic width.  n_critic, gp_weight: WGAN-GP critic updates per generator update and penalty weight (Flow-GAN's
     code: 5 and 10; lr_adv 1e-4 is its MNIST learning rate).  test_images / threshold_images: test set for NLL and c28 / training images that set τ.
     fid_samples: samples per FID.  ais_images, ais_chains, leapfrog, obs_variances, ais_steps: the AIS grid.
-    bdmc_images: simulated examples for BDMC.  train_limit: training images used (None = all 4,000)."""
+    bdmc_images: simulated examples for BDMC.  train_limit: training images used (None = all 4,000).
+    arms: the trainings run (the claims read "ml" and "adv"; the hybrid is shown, not judged)."""
 
     size: int = 14
     hidden: int = 16
@@ -39,3 +40,9 @@ class Config:
     ais_steps: tuple[int, ...] = (10, 100)
     bdmc_images: int = 4
     train_limit: int | None = None
+    arms: tuple[str, ...] = ARMS
+
+    def __post_init__(self) -> None:
+        unknown = set(self.arms) - set(ARMS)
+        if unknown or not {"ml", "adv"} <= set(self.arms):
+            raise ValueError(f"arms must include 'ml' and 'adv' and come from {ARMS}, got {self.arms}")
