@@ -2,6 +2,7 @@
 
 
 import numpy as np
+import pytest
 import torch
 
 from thoughtlab.generative import likelihood as lk
@@ -70,3 +71,10 @@ def test_short_schedule_explains_the_failed_quick_control():
     short = np.abs(lk.linear_control(y, 0.1, 50, cfg, seed=0, nats_to_bpd=bpd))
     long = np.abs(lk.linear_control(y, 0.1, 200, cfg, seed=0, nats_to_bpd=bpd))
     assert short.mean() > 0.05 > long.mean()
+
+
+def test_arms_must_include_the_two_the_claims_read():
+    assert lk.STUDY.config("quick").arms == ("ml", "adv") and "hybrid" in lk.STUDY.config("full").arms
+    for arms in (("ml",), ("adv", "hybrid"), ("ml", "adv", "wgan")):
+        with pytest.raises(ValueError, match="arms must include 'ml' and 'adv'"):
+            lk.Config(arms=arms)

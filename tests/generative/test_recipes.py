@@ -1,5 +1,7 @@
 """Recipes on the training core: they learn, resume bit-exactly, and the CPU-budget driver records its curve."""
 
+import math
+
 import pytest
 import torch
 
@@ -65,6 +67,34 @@ def test_flow_gan_and_hybrid_steps_update_generator():
         scalars = recipe.step(state, recipe.batch(0))
         assert ("bpd" in scalars) == (weight > 0)
         assert not torch.equal(before, torch.cat([p.flatten() for p in g.parameters()]))
+
+
+@pytest.mark.parametrize("norm, expected", [(1.0, 0.0), (2.0, 1.0), (0.5, 0.25)])
+def test_gradient_penalty_of_a_linear_critic_is_its_slope_error_squared(norm, expected):
+    """D(x) = w·x has ‖∇D‖ = ‖w‖ everywhere, so the penalty is (‖w‖ − 1)² whatever the images and ε."""
+    critic = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 1, bias=False), torch.nn.Flatten(0))
+    with torch.no_grad():
+        critic[1].weight.copy_(torch.full((1, 16), norm / 4.0))
+    g = torch.Generator().manual_seed(0)
+    real, fake, eps = torch.rand(5, 1, 4, 4, generator=g), torch.rand(5, 1, 4, 4, generator=g), torch.rand(5, generator=g)
+    assert math.isclose(rc.gradient_penalty(critic, real, fake, eps).item(), expected, abs_tol=1e-6)
+
+
+def test_flow_gan_takes_n_critic_critic_updates_per_generator_update():
+    pixels = digits(size=28)
+    torch.manual_seed(0)
+    g, d = fl.RealNVP(fl.FlowConfig(levels=2, hidden=4)), gan.Discriminator(16)
+    state = TrainState({}, models={"g": g, "d": d},
+                       optimizers={"g": torch.optim.Adam(g.parameters(), 1e-3), "d": torch.optim.Adam(d.parameters(), 1e-3)})
+    steps = {"g": 0, "d": 0}
+    for name, opt in state.optimizers.items():
+        opt.register_step_post_hook(lambda *a, name=name: steps.__setitem__(name, steps[name] + 1))
+    recipe = rc.FlowGAN(pixels, 8, seed=0, n_critic=3)
+    reals, zs, eps = recipe.batch(0)
+    assert len(reals) == 3 and len(zs) == 4 and len(eps) == 3
+    assert not torch.equal(reals[0], reals[1])  # a fresh real batch per critic update
+    scalars = recipe.step(state, (reals, zs, eps))
+    assert steps == {"g": 1, "d": 3} and {"d_loss", "gp", "g_loss"} <= set(scalars)
 
 
 def test_pixelcnn_and_made_recipes_lower_their_nll():

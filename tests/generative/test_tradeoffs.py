@@ -34,6 +34,23 @@ def test_ml_cost_ratio_uses_the_faster_ml_family_and_the_worse_final_fid():
     assert math.isclose(tr.ml_cost_ratio(view), math.log(4 / 2))
 
 
+def test_efficiency_ratios_on_known_inputs():
+    view = view_with_curves({"gan": [40, 20, 10], "flow": [90, 50, 30], "ar": [80, 20, 15]}, [1, 2, 3])
+    for family, params, draw_s in (("gan", 1e5, 0.1), ("flow", 4e5, 0.2), ("ar", 2e5, 10.0)):
+        view.update({f"params.{family}": params, f"cpu_s.{family}": 3.0, f"draw_s.{family}": draw_s})
+    ratios = tr.efficiency(view)
+    assert math.isclose(ratios["quality_per_mparam.gan"], (1 / 10) / 0.1)
+    assert math.isclose(ratios["quality_per_train_s.flow"], (1 / 30) / 3.0)
+    assert math.isclose(ratios["ratio.params.flow_gan"], 4.0)
+    # flow vs GAN: the worse best FID is 30 (flow's); the flow reaches it at 3 s, the GAN (20 ≤ 30) at 2 s
+    assert math.isclose(ratios["ratio.train_s_to_quality.flow_gan"], 3 / 2)
+    # AR vs GAN: target max(15, 10) = 15; AR at 3 s, GAN at 3 s
+    assert math.isclose(ratios["ratio.train_s_to_quality.ar_gan"], 1.0)
+    assert math.isclose(ratios["ratio.quality_per_param.gan_flow"], (1 / 10 / 0.1) / (1 / 30 / 0.4))
+    assert math.isclose(ratios["ratio.quality_per_train_s.gan_ar"], 15 / 10)
+    assert math.isclose(ratios["ratio.draw_s.ar_gan"], 100.0)
+
+
 def test_flow_quality_gap_decides_at_its_thresholds():
     claim = CLAIMS["flows-cost-more"]
     views = lambda ratio: [{"fid.flow": ratio * g, "fid.gan": g} for g in (10.0, 20.0, 40.0)]

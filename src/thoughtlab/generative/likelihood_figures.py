@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from thoughtlab.generative.likelihood_config import AIS_ARMS, ARMS, FRACTIONS, Config
+from thoughtlab.generative.likelihood_config import AIS_ARMS, FRACTIONS, Config
 from thoughtlab.generative.models import flow as fl
 from thoughtlab.study import Outcome
 
@@ -24,7 +24,7 @@ def draw(cfg: Config, outcomes: list[Outcome], figures: Any) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    for arm in ARMS:
+    for arm in cfg.arms:
         for ax, name in zip(axes, ("bpd", "fid")):
             stats = [_mean_over_seeds(outcomes, f"{name}.{arm}" + ("" if f == 1.0 else f"@{f:g}")) for f in FRACTIONS]
             ax.errorbar([f * cfg.steps for f in FRACTIONS], [m for m, _ in stats], yerr=[e for _, e in stats],
@@ -34,7 +34,8 @@ def draw(cfg: Config, outcomes: list[Outcome], figures: Any) -> None:
     axes[0].legend()
     fig.tight_layout()
     figures.save("curves", fig, f"Exact test bits/dim (log scale) and digit-CNN FID along training for the same "
-                 f"RealNVP trained by ML, adversarially (Flow-GAN) and hybrid (λ = {cfg.hybrid_weight:g}), "
+                 f"RealNVP trained by ML, adversarially (Flow-GAN)"
+                 + (f" and hybrid (λ = {cfg.hybrid_weight:g})" if "hybrid" in cfg.arms else "") + ", "
                  f"{cfg.size}×{cfg.size} digits; mean ± std over {len(outcomes)} seed(s).")
 
     fig, axes = plt.subplots(1, len(AIS_ARMS), figsize=(10, 3.6), squeeze=False)
@@ -56,7 +57,7 @@ def draw(cfg: Config, outcomes: list[Outcome], figures: Any) -> None:
     fig, ax = plt.subplots(figsize=(6, 3.6))
     dim = cfg.size ** 2
     to_bpd = lambda lp: (-np.asarray(lp) + dim * fl.LOG256) / (dim * math.log(2.0))
-    for arm in ARMS:
+    for arm in cfg.arms:
         ax.hist(to_bpd(np.concatenate([o.data["test_lp"][arm] for o in outcomes])), bins=60, alpha=0.5, label=arm,
                 log=True)
     ax.axvline(float(np.mean(to_bpd([o.data["tau"] for o in outcomes]))), color="k", ls="--", label="τ (mean)")
@@ -67,11 +68,11 @@ def draw(cfg: Config, outcomes: list[Outcome], figures: Any) -> None:
     figures.save("support", fig, "Exact test bits/dim of every test image under each arm (all seeds); τ is the ML "
                  "flow's 1st-percentile training log-density (as bits/dim); right of τ = below the threshold.")
 
-    fig, axes = plt.subplots(1, len(ARMS), figsize=(9, 3.2))
-    for ax, arm in zip(axes, ARMS):
+    fig, axes = plt.subplots(1, len(cfg.arms), figsize=(3 * len(cfg.arms), 3.2))
+    for ax, arm in zip(axes, cfg.arms):
         images = np.asarray(outcomes[0].data["samples"][arm])[:16]
         grid = images.reshape(4, 4, cfg.size, cfg.size).transpose(0, 2, 1, 3).reshape(4 * cfg.size, 4 * cfg.size)
         ax.imshow(grid, cmap="gray", vmin=0, vmax=1)
         ax.set(title=arm, xticks=[], yticks=[])
     fig.tight_layout()
-    figures.save("samples", fig, "Samples of the flow trained by ML, adversarially and hybrid (seed 0).")
+    figures.save("samples", fig, f"Samples of the flow trained by each of {', '.join(cfg.arms)} (seed 0).")

@@ -16,7 +16,9 @@ family — RealNVP (:mod:`~thoughtlab.generative.models.flow`), gated PixelCNN w
 machine is shared).  Measured: digit-CNN FID along the budget (time-to-quality curves), final KID,
 precision/recall, density/coverage, exact test bits/dim (flow: dequantised bound; PixelCNN: exact discrete),
 the GAN's AIS estimate under a Gaussian observation model (*not* a likelihood of the GAN; labelled so),
-parameters, CPU time to draw 1,000 samples, and for c17 the CPU time of sampling and of density evaluation
+parameters, CPU time to draw 1,000 samples, sample quality (1/FID) per parameter and per second with each likelihood
+family's ratios to the GAN beside the note's Glow/ProGAN figures (:func:`~thoughtlab.generative.tradeoffs_config.
+efficiency`; in the JSON and the ``efficiency_ratios`` figure), and for c17 the CPU time of sampling and of density evaluation
 at image sides 8…28 (untrained networks of the same architecture) and the sequential network evaluations
 per sample.  Beside them, MADE's binarised-MNIST test NLL in nats next to the published 86.64 (a budget- and
 data-limited replication: 4,000 training images, one 500-unit layer, seconds of CPU).
@@ -38,7 +40,8 @@ import torch
 
 from thoughtlab.data import load_dataset
 from thoughtlab.generative import THOUGHT, gan
-from thoughtlab.generative.tradeoffs_config import FAMILIES, MADE_PUBLISHED, PUBLISHED, Config, curve_of
+from thoughtlab.generative.tradeoffs_config import (FAMILIES, MADE_PUBLISHED, PUBLISHED, Config, curve_of, efficiency,
+                                                   time_to_quality)
 from thoughtlab.generative.tradeoffs_figures import draw as draw_figures
 from thoughtlab.generative.models import autoregressive as ar
 from thoughtlab.generative.models import flow as fl
@@ -253,18 +256,13 @@ def run(cfg: Config, ctx: RunContext) -> Outcome:
         metrics[f"draw_s.{family}"] = cpu_time(lambda: draw(family, state, cfg.draw, ctx.seed))
         examples[family] = samples[:16, 0].tolist()
         ctx.log(None, **{k: v for k, v in metrics.items() if k.endswith(f".{family}")})
+    metrics.update(efficiency(metrics))
     metrics.update(scaling(cfg, ctx.seed))
     metrics.update(made_replication(cfg, ctx, split.x_train[:cfg.train_limit], split.x_test[:cfg.test_images]))
     return Outcome(metrics=metrics, data={"examples": examples, "published": PUBLISHED, "made_published": MADE_PUBLISHED})
 
 
 # ------------------------------------------------------------------------------------------ verdicts
-def time_to_quality(cpu: np.ndarray, fid: np.ndarray, target: float) -> float:
-    """CPU seconds at the first curve point with FID ≤ target; inf if never reached."""
-    reached = np.nonzero(fid <= target)[0]
-    return float(cpu[reached[0]]) if len(reached) else math.inf
-
-
 def ml_cost_ratio(view: Mapping[str, Any]) -> float:
     """log(T_ML / T_GAN): CPU time for the faster ML family (flow or PixelCNN) and for the GAN to reach q*, the
     worse of the GAN's and the best ML family's best FID along their curves (so both reach it within the budget)."""
@@ -330,7 +328,9 @@ CLAIMS = (
                   "compute).",
         effect=flow_quality_gap,
         effect_name="log(FID flow / FID GAN) at equal CPU budget",
-        measures=("fid.flow", "fid.gan", "fid.ar", "params.flow", "params.gan", "params.ar", "kid.flow", "kid.gan"),
+        measures=("fid.flow", "fid.gan", "fid.ar", "params.flow", "params.gan", "params.ar", "kid.flow", "kid.gan",
+                  "ratio.params.flow_gan", "ratio.train_s_to_quality.flow_gan", "ratio.quality_per_param.gan_flow",
+                  "ratio.quality_per_train_s.gan_flow", "quality_per_mparam.flow", "quality_per_mparam.gan"),
         support=math.log(1.5),
         refute=0.0,
         controls=(GAN_LEARNS, ML_LEARNS),
@@ -378,7 +378,7 @@ CLAIMS = (
         effect=cost_ratio,
         effect_name="log(CPU time ML / CPU time GAN) to equal FID",
         measures=("cpu_s.flow", "cpu_s.ar", "cpu_s.gan", "steps.flow", "steps.ar", "steps.gan", "bpd.flow", "bpd.ar",
-                  "bpd.gan", "made_nll_nats"),
+                  "bpd.gan", "made_nll_nats", "ratio.train_s_to_quality.ar_gan", "ratio.quality_per_param.gan_ar"),
         support=math.log(2.0),
         refute=0.0,
         trained=False,

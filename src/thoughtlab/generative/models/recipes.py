@@ -8,10 +8,14 @@ values 0..255, (N, 1, H, W), batched by a seeded :class:`~thoughtlab.train.core.
   (Dinh et al. 2017 §4; Adam), reported in bits/dim.
 * :class:`FlowGAN` — the same flow as the generator of a GAN (Grover, Dhar & Ermon 2018, "Flow-GAN",
   eq. 5): min_G max_D adversarial loss + λ·NLL.  λ = 0 is pure adversarial training (ADV), λ > 0 the
-  hybrid.  The generator loss is the non-saturating −log D(G(z)) (Goodfellow et al. 2014 §3).
+  hybrid.  The adversarial loss is the paper's: WGAN with gradient penalty (Gulrajani et al. 2017,
+  Algorithm 1; in the authors' code ``f_div="wgan"``, penalty weight 10, ``n_critic`` = 5 critic updates
+  per generator update, Adam β = (0.5, 0.9)) — see :func:`wgan_gp_step`.
 * :class:`PixelCNNML`, :class:`MadeML` — autoregressive maximum likelihood (cross-entropy of the
   per-pixel conditionals); MADE draws one of its masks per step (order-agnostic training, Germain et
   al. 2015 §4.2).
+* :class:`PointsML` — maximum likelihood of continuous low-dimensional points (the 2-D toy data) for any model with
+  an exact ``log_prob``: the mixture autoregressive model (RNADE-style) or a vector RealNVP.
 * :class:`AdversarialGAN` — a plain GAN (G: latents → [0, 1] images) with the same adversarial step.
 
 :func:`train_for_cpu` trains until a budget of *CPU seconds spent in training steps* is used up,
@@ -105,27 +109,60 @@ def adversarial_step(state: TrainState, sample: Callable[[torch.Tensor], torch.T
     return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
 
 
+def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+    """E[(‖∇_x̂ D(x̂)‖₂ − 1)²] at x̂ = ε·x + (1 − ε)·x̃, ε ~ U[0, 1] per example (Gulrajani et al. 2017, eq. 3)."""
+    shape = (-1,) + (1,) * (real.dim() - 1)
+    mixed = (eps.view(shape) * real + (1 - eps.view(shape)) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
+    return (grad.flatten(1).norm(dim=1) - 1).pow(2).mean()
+
+
+def wgan_gp_step(state: TrainState, sample: Callable[[torch.Tensor], torch.Tensor], reals: Sequence[torch.Tensor],
+                 zs: Sequence[torch.Tensor], eps: Sequence[torch.Tensor], gp_weight: float,
+                 extra_g_loss: torch.Tensor | None = None) -> dict[str, float]:
+    """WGAN-GP (Gulrajani et al. 2017, Algorithm 1): ``len(reals)`` critic updates on
+    D(x̃) − D(x) + λ_GP·penalty, then one generator update on −D(G(z)) (+ ``extra_g_loss``) with the last latent
+    batch ``zs[-1]``; ``zs`` has one more batch than ``reals``; real/fake images in [0, 1]."""
+    d, opt_d, opt_g = state.models["d"], state.optimizers["d"], state.optimizers["g"]
+    for real, z, e in zip(reals, zs, eps):
+        with torch.no_grad():
+            fake = sample(z)
+        wasserstein = d(fake).mean() - d(real).mean()
+        penalty = gradient_penalty(d, real, fake, e)
+        _update(opt_d, wasserstein + gp_weight * penalty)
+    g_loss = -d(sample(zs[-1])).mean()
+    _update(opt_g, g_loss if extra_g_loss is None else g_loss + extra_g_loss)
+    return {"d_loss": wasserstein.item(), "gp": penalty.item(), "g_loss": g_loss.item()}
+
+
 class FlowGAN(_Pixels):
-    """Flow-GAN (Grover et al. 2018): models["g"] is a RealNVP, models["d"] a discriminator on [0, 1] images;
-    ``nll_weight`` λ (0 = adversarial only) weights the flow's NLL in bits/dim in the generator loss."""
+    """Flow-GAN (Grover et al. 2018): models["g"] is a RealNVP, models["d"] a critic on [0, 1] images, trained by
+    :func:`wgan_gp_step` with ``n_critic`` fresh real batches per step; ``nll_weight`` λ (0 = adversarial only)
+    weights the flow's NLL in bits/dim (on the last real batch) in the generator loss."""
 
-    def __init__(self, pixels: torch.Tensor, batch_size: int, seed: int, nll_weight: float = 0.0):
+    def __init__(self, pixels: torch.Tensor, batch_size: int, seed: int, nll_weight: float = 0.0,
+                 n_critic: int = 5, gp_weight: float = 10.0):
         super().__init__(pixels, batch_size, seed)
-        self.nll_weight = nll_weight
+        self.nll_weight, self.n_critic, self.gp_weight = nll_weight, n_critic, gp_weight
 
-    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
-        pixels = self.take(step)
-        dim = pixels[0].numel()
-        return fl.dequantize(pixels, self.noise), torch.randn(len(pixels), dim, generator=self.noise)
+    def batch(self, step: int) -> tuple[list[torch.Tensor], list[torch.Tensor], list[torch.Tensor]]:
+        reals = [fl.dequantize(self.pixels[self.order.indices(step * self.n_critic + k)], self.noise)
+                 for k in range(self.n_critic)]
+        n, dim = len(reals[0]), reals[0][0].numel()
+        zs = [torch.randn(n, dim, generator=self.noise) for _ in range(self.n_critic + 1)]
+        eps = [torch.rand(n, generator=self.noise) for _ in range(self.n_critic)]
+        return reals, zs, eps
 
-    def step(self, state: TrainState, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, float]:
-        y, z = batch
+    def step(self, state: TrainState, batch: tuple[list[torch.Tensor], ...]) -> dict[str, float]:
+        reals, zs, eps = batch
         flow = state.models["g"]
+        y = reals[-1]
         dim = y[0].numel()
         nll = None
         if self.nll_weight > 0:
             nll = -fl.image_log_prob(flow, y).mean() / (dim * math.log(2.0)) * self.nll_weight
-        scalars = adversarial_step(state, lambda latent: fl.decode(flow, latent, clamp=False), y, z, nll)
+        scalars = wgan_gp_step(state, lambda latent: fl.decode(flow, latent, clamp=False), reals, zs, eps,
+                               self.gp_weight, nll)
         if nll is not None:
             scalars["bpd"] = nll.item() / self.nll_weight + fl.LOG256 / math.log(2.0)
         return scalars
@@ -182,6 +219,21 @@ class MadeML:
         made.set_mask(step)
         nll = -made.log_prob(x).mean()
         _update(state.optimizers["made"], nll)
+        return {"nll": nll.item()}
+
+
+class PointsML:
+    """Maximum likelihood of points (N, d); state: models["density"] (with ``log_prob``), optimizers["density"]."""
+
+    def __init__(self, points: torch.Tensor, batch_size: int, seed: int):
+        self.points, self.order = points, BatchOrder(len(points), batch_size, seed)
+
+    def batch(self, step: int) -> torch.Tensor:
+        return _local(self.points[self.order.indices(step)])
+
+    def step(self, state: TrainState, x: torch.Tensor) -> dict[str, float]:
+        nll = -state.models["density"].log_prob(x).mean()
+        _update(state.optimizers["density"], nll)
         return {"nll": nll.item()}
 
 
