@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
@@ -166,8 +165,7 @@ class CycleGAN:
 
     def step(self, state: TrainState, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, float]:
         """One iteration on this process's slice of the global batch; the eight losses are also recorded."""
-        world, rank = distributed.world_size(), distributed.rank()
-        local = slice(rank * self.opt.batch_size // world, (rank + 1) * self.opt.batch_size // world)
+        local = distributed.local_slice(self.opt.batch_size)
         device = next(state.models["G_A"].parameters()).device
         real_a, real_b = (x[local].to(device) for x in batch)
         losses = cyclegan_step(self.opt, state, real_a, real_b, state.step // self.per_epoch)
@@ -180,18 +178,6 @@ def _set_requires_grad(nets: list[nn.Module], flag: bool) -> None:
     for net in nets:
         for p in net.parameters():
             p.requires_grad_(flag)
-
-
-def _average_gradients(nets: list[nn.Module]) -> None:
-    """All-reduce-mean of gradients across torchrun processes (no-op in one process)."""
-    if not distributed.is_distributed():
-        return
-    world = distributed.world_size()
-    for net in nets:
-        for p in net.parameters():
-            if p.grad is not None:
-                dist.all_reduce(p.grad)
-                p.grad /= world
 
 
 def _l1(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -221,7 +207,7 @@ def cyclegan_step(opt: Options, state: TrainState, real_a: torch.Tensor, real_b:
     losses["idt_A"] = _l1(m["G_A"](real_b), real_b) * idt_a_weight if idt_a_weight > 0 else zero
     losses["idt_B"] = _l1(m["G_B"](real_a), real_a) * idt_b_weight if idt_b_weight > 0 else zero
     sum(losses.values()).backward()
-    _average_gradients(generators)
+    distributed.average_gradients(p for net in generators for p in net.parameters())
     opt_g.step()
 
     _set_requires_grad(discriminators, True)
@@ -230,6 +216,6 @@ def cyclegan_step(opt: Options, state: TrainState, real_a: torch.Tensor, real_b:
     losses["D_A"] = 0.5 * (lsgan_loss(m["D_A"](real_b), True) + lsgan_loss(m["D_A"](pooled_b.detach()), False))
     losses["D_B"] = 0.5 * (lsgan_loss(m["D_B"](real_a), True) + lsgan_loss(m["D_B"](pooled_a.detach()), False))
     (losses["D_A"] + losses["D_B"]).backward()
-    _average_gradients(discriminators)
+    distributed.average_gradients(p for net in discriminators for p in net.parameters())
     opt_d.step()
     return {name: distributed.all_reduce_mean(losses[name].item()) for name in LOSS_NAMES}

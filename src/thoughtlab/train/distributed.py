@@ -9,6 +9,7 @@ Backend: ``nccl`` with CUDA, ``gloo`` on CPU.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
 import torch
 import torch.distributed as dist
@@ -101,6 +102,17 @@ def all_reduce_mean(value: float) -> float:
     tensor = torch.tensor([float(value)], dtype=torch.float64, device=device())
     dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
     return tensor.item() / world_size()
+
+
+def average_gradients(parameters: Iterable[torch.Tensor]) -> None:
+    """Under torchrun, replace each parameter's gradient by its mean over processes (what DDP's all-reduce does,
+    for models not wrapped in DDP); a no-op in one process."""
+    if not is_distributed():
+        return
+    for p in parameters:
+        if p.grad is not None:
+            dist.all_reduce(p.grad, op=dist.ReduceOp.SUM)
+            p.grad /= world_size()
 
 
 def barrier() -> None:

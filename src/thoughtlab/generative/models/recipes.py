@@ -44,7 +44,7 @@ from torch import nn
 from thoughtlab.errors import UserError
 from thoughtlab.generative.models import flow as fl
 from thoughtlab.train import distributed
-from thoughtlab.train.core import BatchOrder, Hook, TrainState, save_on_rank0, train
+from thoughtlab.train.core import BatchOrder, Hook, TrainState, train
 
 
 class _Pixels:
@@ -61,19 +61,8 @@ class _Pixels:
 def _update(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
     optimizer.zero_grad()
     loss.backward()
-    _average_gradients(optimizer)
+    distributed.average_gradients(p for group in optimizer.param_groups for p in group["params"])
     optimizer.step()
-
-
-def _average_gradients(optimizer: torch.optim.Optimizer) -> None:
-    """Under torchrun, replace each gradient by its mean over processes (what DDP's all-reduce does)."""
-    if not distributed.is_distributed():
-        return
-    for group in optimizer.param_groups:
-        for p in group["params"]:
-            if p.grad is not None:
-                torch.distributed.all_reduce(p.grad, op=torch.distributed.ReduceOp.SUM)
-                p.grad /= distributed.world_size()
 
 
 def _local(batch: torch.Tensor) -> torch.Tensor:
@@ -295,7 +284,7 @@ def train_for_cpu(recipe: Any, state: TrainState, budget_s: float, fractions: Se
               progress=False)
         spent = state.records["cpu_seconds"]
         if checkpoint is not None and (spent - saved_at >= save_every_s or len(state.records["curve"]) == len(fractions)):
-            save_on_rank0(state, checkpoint)
+            state.save(checkpoint)
             saved_at = spent
     return state.records["curve"]
 
