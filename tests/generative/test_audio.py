@@ -7,6 +7,7 @@ import torch
 from thoughtlab.errors import BadInput, UnknownName
 from thoughtlab.generative.audio import models as M
 from thoughtlab.generative.audio import tones as T
+from thoughtlab.train import Hook
 
 
 def test_tones_sit_on_exact_bins_and_are_scored_precise():
@@ -119,7 +120,7 @@ def test_training_resumes_bit_exactly_and_keeps_hook_records(variant, tmp_path):
 
     def fitted(steps, checkpoint=None):
         gan = M.AudioGan(variant, clips, M.AudioGanConfig(steps=steps, batch=4, channels=8), 3)
-        return gan.fit((1, 3), lambda step, state: state.records.update({str(step): float(step)}), checkpoint)
+        return gan.fit([Hook({1, 3}, lambda state: state.records.update({str(state.step): float(state.step)}))], checkpoint)
 
     straight = fitted(4)
     fitted(2, tmp_path / "a.pt")

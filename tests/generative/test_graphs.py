@@ -13,6 +13,7 @@ from thoughtlab.errors import BadInput
 from thoughtlab.generative.graphs import data as D
 from thoughtlab.generative.graphs import models as M
 from thoughtlab.generative.graphs import stats as S
+from thoughtlab.train import Hook
 
 # The connected 4-node graphlets with each node's orbit (Pržulj 2007, fig. 1), as edge lists on 0..3.
 TEMPLATES = {
@@ -166,7 +167,7 @@ def test_made_learns_and_gan_trains_on_tiny_data():
     data, n = M.edge_vectors(adj), M.node_counts(adj)
     assert made.nll(data, n) < M.EdgeMADE(20, 16, n).nll(data, n) * 0.7
     seen = []
-    gan = M.train_gan(adj, 6, 8, 0, checkpoints=(3, 6), on_checkpoint=lambda s, st: seen.append(s))
+    gan = M.train_gan(adj, 6, 8, 0, hooks=[Hook({3, 6}, lambda st: seen.append(st.step))])
     assert seen == [3, 6] and M.sample_gan(gan.models["gen"], 4, 0).shape == (4, 20, 20)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from thoughtlab.generative.audio import models, tones
-from thoughtlab.train import TrainState
+from thoughtlab.train import Hook, TrainState
 
 FRACTIONS = (0.25, 0.5, 0.75, 1.0)
 
@@ -41,9 +41,9 @@ def run_audio(cfg: AudioConfig, seed: int, workdir: Path | None = None) -> dict[
     for k, variant in enumerate(cfg.variants):
         gan = models.AudioGan(variant, train, cfg.gan, seed + 10 + k)
 
-        def score_at(step: int, state: TrainState, gan: models.AudioGan = gan) -> None:
-            state.records[str(FRACTIONS[marks.index(step)])] = _scores(test, gan.sample(cfg.n_samples, seed + 4))
+        def score(state: TrainState, gan: models.AudioGan = gan) -> None:
+            state.records[str(FRACTIONS[marks.index(state.step)])] = _scores(test, gan.sample(cfg.n_samples, seed + 4))
 
-        state = gan.fit(marks, score_at, None if workdir is None else workdir / f"{variant}.pt")
+        state = gan.fit([Hook(set(marks), score)], None if workdir is None else workdir / f"{variant}.pt")
         out[variant] = {f: state.records[str(f)] for f in FRACTIONS}
     return out

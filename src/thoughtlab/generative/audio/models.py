@@ -18,7 +18,7 @@ and 1024- instead of 16384-sample clips.  :class:`AudioGan` is a recipe on :func
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -196,11 +196,9 @@ class AudioGan:
         optimizer_step(state.optimizers["gen"], loss_g)
         return {"d_loss": loss_d.item(), "g_loss": loss_g.item()}
 
-    def fit(self, checkpoints: tuple[int, ...] = (), on_checkpoint: Callable[[int, TrainState], None] | None = None,
-            checkpoint: Path | None = None) -> TrainState:
-        """Train ``cfg.steps`` steps on the training core (resumed from ``checkpoint`` if it exists), calling
-        ``on_checkpoint(step, state)`` after the steps in ``checkpoints``."""
-        hooks = [] if on_checkpoint is None else [Hook(set(checkpoints), lambda st: on_checkpoint(st.step, st))]
+    def fit(self, hooks: Collection[Hook] = (), checkpoint: Path | None = None) -> TrainState:
+        """Train ``cfg.steps`` steps on the training core with its ``hooks`` (resumed from ``checkpoint`` if it
+        exists)."""
         return train(self, self.state, self.cfg.steps, checkpoint=checkpoint, every=max(self.cfg.steps // 4, 1),
                      hooks=hooks, desc=self.variant)
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from thoughtlab.generative.graphs import data, models, stats
-from thoughtlab.train import TrainState
+from thoughtlab.train import Hook, TrainState
 
 FRACTIONS = (0.25, 0.5, 0.75, 1.0)
 
@@ -44,26 +44,27 @@ def run_graphs(cfg: GraphConfig, seed: int, workdir: Path | None = None) -> dict
         "gan": {}, "made": {},
     }
 
-    def scorer(steps: int, sample: Callable[[Any], np.ndarray]) -> tuple[tuple[int, ...], Callable]:
+    def scorer(steps: int, sample: Callable[[Any], np.ndarray]) -> Hook:
+        """Scores at each budget fraction, kept in the state's records (so a resumed run keeps them)."""
         marks = tuple(max(1, round(f * steps)) for f in FRACTIONS)
 
-        def on_checkpoint(step: int, state: TrainState) -> None:
+        def score(state: TrainState) -> None:
             graphs = data.from_adjacency(sample(state.models))
             kept = [g for g in graphs if g.number_of_edges() > 0]
             scores = stats.mmds(test, kept) if kept else {s: 2.0 for s in stats.STATISTICS}
-            state.records[str(FRACTIONS[marks.index(step)])] = scores | {"empty": 1 - len(kept) / len(graphs)}
-        return marks, on_checkpoint
+            state.records[str(FRACTIONS[marks.index(state.step)])] = scores | {"empty": 1 - len(kept) / len(graphs)}
+        return Hook(set(marks), score)
 
     def ckpt(name: str) -> Path | None:
         return None if workdir is None else workdir / f"{name}.pt"
 
-    marks, hook = scorer(cfg.gan_steps, lambda m: models.sample_gan(m["gen"], cfg.n_samples, seed + 4))
-    gan = models.train_gan(adj, cfg.gan_steps, cfg.batch, seed + 5, cfg.gan_lr, checkpoints=marks, on_checkpoint=hook,
+    gan_hook = scorer(cfg.gan_steps, lambda m: models.sample_gan(m["gen"], cfg.n_samples, seed + 4))
+    gan = models.train_gan(adj, cfg.gan_steps, cfg.batch, seed + 5, cfg.gan_lr, hooks=[gan_hook],
                            checkpoint=ckpt("gan"))
     hidden = models.made_hidden_matching(gan.models["gen"])
-    marks, hook = scorer(cfg.made_steps, lambda m: models.sample_made(m["made"], cfg.n_samples, seed + 6))
-    made = models.train_made(adj, hidden, cfg.made_steps, cfg.batch, seed + 7, cfg.made_lr, checkpoints=marks,
-                             on_checkpoint=hook, checkpoint=ckpt("made"))
+    made_hook = scorer(cfg.made_steps, lambda m: models.sample_made(m["made"], cfg.n_samples, seed + 6))
+    made = models.train_made(adj, hidden, cfg.made_steps, cfg.batch, seed + 7, cfg.made_lr, hooks=[made_hook],
+                             checkpoint=ckpt("made"))
     for arm, state in (("gan", gan), ("made", made)):
         out[arm] = {f: state.records[str(f)] for f in FRACTIONS}
     out["parameters"] = {"gan_generator": models.parameter_count(gan.models["gen"]),

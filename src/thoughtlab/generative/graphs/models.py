@@ -22,7 +22,7 @@ Both train as recipes on :func:`thoughtlab.train.train` (checkpoint and bit-exac
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -201,15 +201,10 @@ class EdgeMle:
         return {"nll": loss.item()}
 
 
-def _hooks(checkpoints: tuple[int, ...], on_checkpoint: Callable[[int, TrainState], None] | None) -> list[Hook]:
-    return [] if on_checkpoint is None else [Hook(set(checkpoints), lambda st: on_checkpoint(st.step, st))]
-
-
 def train_gan(adj: np.ndarray, steps: int, batch: int, seed: int, lr: float = 1e-3, tau: float = 1.0,
-              checkpoints: tuple[int, ...] = (), on_checkpoint: Callable[[int, TrainState], None] | None = None,
-              checkpoint: Path | None = None) -> TrainState:
-    """The adjacency GAN on the training core (models "gen"/"disc"); ``on_checkpoint(step, state)`` at ``checkpoints``;
-    resumed from ``checkpoint`` if it exists."""
+              hooks: Collection[Hook] = (), checkpoint: Path | None = None) -> TrainState:
+    """The adjacency GAN on the training core (models "gen"/"disc"), with the core's ``hooks``; resumed from
+    ``checkpoint`` if it exists."""
     torch.manual_seed(seed)
     recipe = AdjacencyGan(adj, batch, seed, tau)
     gen, disc = EdgeGenerator(adj.shape[1], node_counts(adj)), InvariantDiscriminator()
@@ -219,12 +214,11 @@ def train_gan(adj: np.ndarray, steps: int, batch: int, seed: int, lr: float = 1e
                                    "disc": torch.optim.Adam(disc.parameters(), lr=lr, betas=(0.5, 0.999))},
                        generators={"draw": recipe.draw})
     return train(recipe, state, steps, checkpoint=checkpoint, every=max(steps // 4, 1),
-                 hooks=_hooks(checkpoints, on_checkpoint), desc="graph gan")
+                 hooks=hooks, desc="graph gan")
 
 
 def train_made(adj: np.ndarray, hidden: int, steps: int, batch: int, seed: int, lr: float = 1e-3,
-               checkpoints: tuple[int, ...] = (), on_checkpoint: Callable[[int, TrainState], None] | None = None,
-               checkpoint: Path | None = None) -> TrainState:
+               hooks: Collection[Hook] = (), checkpoint: Path | None = None) -> TrainState:
     """The MADE control by maximum likelihood on the training core (model "made"), hooks and resume as :func:`train_gan`."""
     torch.manual_seed(seed)
     recipe = EdgeMle(edge_vectors(adj), node_counts(adj), batch, seed)
@@ -233,7 +227,7 @@ def train_made(adj: np.ndarray, hidden: int, steps: int, batch: int, seed: int, 
                        models={"made": model}, optimizers={"made": torch.optim.Adam(model.parameters(), lr=lr)},
                        generators={"draw": recipe.draw})
     return train(recipe, state, steps, checkpoint=checkpoint, every=max(steps // 4, 1),
-                 hooks=_hooks(checkpoints, on_checkpoint), desc="graph made")
+                 hooks=hooks, desc="graph made")
 
 
 @torch.no_grad()
