@@ -27,14 +27,14 @@ def cmd_oracle(args: argparse.Namespace) -> None:
     rows = {"floor": O.entropy_rate(model, args.samples, args.seed), "uniform": O.uniform_rate(model, args.samples, args.seed + 1)}
     if tokens is not None:
         rows["tokens"] = O.rate(mean_nll(model, tokens))
-    published = {"floor": O.PUBLISHED["floor"], "uniform": O.PUBLISHED["uniform"]}
+    published = O.PUBLISHED
     names = {"floor": "entropy rate (floor)", "uniform": "uniform tokens", "tokens": f"{args.tokens}"}
+    references = {"floor": f"published {published['floor']:.3f}", "uniform": f"published {published['uniform']:.3f}",
+                  "tokens": f"SeqGAN Table 1: MLE {published['mle']:.3f}, SeqGAN {published['seqgan']:.3f}"}
     print(f"oracle {args.params}: vocabulary {shape.vocab}, embedding {shape.emb}, hidden {shape.hidden}; "
           f"length {args.length}, NLL_oracle in nats/token, 95% t interval over sequences")
     for key, r in rows.items():
-        ref = f"   (published {published[key]:.3f})" if key in published else \
-            "   (SeqGAN Table 1: MLE 9.038, SeqGAN 8.736)"
-        print(f"  {names[key]:<24}{r.mean:8.3f}  [{r.low:.3f}, {r.high:.3f}]  n={r.n}{ref}")
+        print(f"  {names[key]:<24}{r.mean:8.3f}  [{r.low:.3f}, {r.high:.3f}]  n={r.n}   ({references[key]})")
     if out is not None:
         atomic_write_json(out, {"params": str(args.params), "length": args.length, "published": O.PUBLISHED,
                                 **{k: vars(r) for k, r in rows.items()}})
