@@ -221,3 +221,24 @@ def test_refutation_needs_a_plateau():
     assert verdict["larger-batch-better"] == "inconclusive"
     assert judged(gain=0.0)["larger-batch-better"] == "inconclusive"  # no curve: plateau unknown
     assert plateaued(gain=0.0)["larger-batch-better"] == "refuted"
+
+
+def test_scores_are_quarter_means_of_the_evaluations():
+    """Each reading is the mean of its quarter's evaluations: a hop at one evaluation moves it by a quarter."""
+    cfg = bs.Config(steps=1600, evals=16)
+    points = [(float(k), 2.0 * k, 0.5) for k in range(16)]
+    points[15] = (3.0, 30.0, 0.5)  # one low reading at the end (the old endpoint would have read 3 modes)
+    curve = {"step": [100 * k for k in range(1, 17)], "g": points, "samples_per_step": 16, "budget": 1600}
+    m = bs.arm_metrics(cfg, "a", curve)
+    assert m["modes.a@0.25"] == pytest.approx(1.5) and m["modes.a@0.5"] == pytest.approx(5.5)
+    assert m["modes.a@0.75"] == pytest.approx(9.5) and m["modes.a"] == pytest.approx((12 + 13 + 14 + 3) / 4)
+    assert m["hq.a"] == pytest.approx((24 + 26 + 28 + 30) / 4) and m["rkl.a"] == pytest.approx(0.5)
+    assert bs.quarter_means(points[:4]) == [points[0], points[1], points[2], points[3]]
+
+
+def test_noise_scale_is_measured_only_on_the_listed_arms(tmp_path):
+    cfg = dataclasses.replace(bs.STUDY.config("smoke"), noise_batches=(8,))
+    out = bs.STUDY.run(cfg, LocalContext(seed=0, scale="smoke", run_dir=tmp_path))
+    assert "log10_bsimple_g.gan-B8-fixed" in out.metrics
+    assert not any(k.startswith("log10_bsimple_g.gan-B16") or k.startswith("log10_bsimple_g.gan-B32") for k in out.metrics)
+    assert set(out.data["noise"]) == {"gan-B8-fixed"}
