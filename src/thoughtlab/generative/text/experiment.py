@@ -1,6 +1,7 @@
 """One replicate of the text experiment (research notes E3a), at a size set by :class:`TextConfig`.
 
-A fresh oracle (seeded, or the one given: e.g. SeqGAN's published file, ``thoughtlab oracle PARAMS --train``) and data per replicate; the MLE generator is pre-trained, then three arms continue from it
+A fresh oracle (seeded, or the one given: SeqGAN's published file, ``thoughtlab oracle PARAMS --train``) and
+data per replicate; the MLE generator is pre-trained, then three arms continue from it
 for the same number of steps: more MLE (the control that draws the temperature curve), the Gumbel-softmax
 GAN and SeqGAN (the MLE arm draws its batches from one generator, seed + 6).  At each fraction of that budget every arm is scored (NLL_oracle, NLL_test) and each GAN
 point is placed against the MLE arm's temperature curve (:func:`evaluate.curve_gap`).
