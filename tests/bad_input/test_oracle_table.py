@@ -1,4 +1,4 @@
-"""Bad inputs of ``thoughtlab oracle PARAMS [--tokens FILE]``: one table; and one good run."""
+"""Bad inputs of ``thoughtlab oracle PARAMS [--tokens FILE | --train OUTDIR]``: one table; and good runs."""
 
 import json
 import os
@@ -41,6 +41,10 @@ def d(tmp_path_factory):
     (d / "empty.txt").write_text("\n \n")
     (d / "binary.txt").write_bytes(b"\xff\xfe\x00\x01")
     (d / "folder").mkdir()
+    (d / "other-run").mkdir()
+    (d / "other-run" / "run.json").write_text(json.dumps({"params_sha256": "0" * 64, "length": 5, "seed": 0}))
+    (d / "broken-run").mkdir()
+    (d / "broken-run" / "run.json").write_text("{not json")
     return d
 
 
@@ -63,6 +67,17 @@ CASES = [
     ("length 0", ["{d}/params.pkl", "--length", "0"], "--length", ">= 1"),
     ("negative seed", ["{d}/params.pkl", "--seed", "-1"], "--seed", "0 <= seed"),
     ("json is a folder", ["{d}/params.pkl", "--json", "{d}/folder"], "is a folder", "pass a file path"),
+    ("train into a file", ["{d}/params.pkl", "--train", "{d}/tokens.txt"], "is a file, not a folder", "pass a folder path"),
+    ("train under a file", ["{d}/params.pkl", "--train", "{d}/tokens.txt/out"], "which is a file", "pass a folder path"),
+    ("unknown scale", ["{d}/params.pkl", "--train", "{d}/new", "--scale", "huge"], "--scale", "choose from"),
+    ("scale without train", ["{d}/params.pkl", "--scale", "smoke"], "--scale", "add --train OUTDIR"),
+    ("tokens with train", ["{d}/params.pkl", "--tokens", "{d}/tokens.txt", "--train", "{d}/new"], "--tokens", "two commands"),
+    ("bad params with train", ["{d}/junk.pkl", "--train", "{d}/new"], "not a readable pickle", "target_params_py3.pkl"),
+    ("folder of another oracle", ["{d}/params.pkl", "--train", "{d}/other-run", "--scale", "smoke", "--length", "5"],
+     "params_sha256", "pass a new folder"),
+    ("unreadable run.json", ["{d}/params.pkl", "--train", "{d}/broken-run", "--scale", "smoke"], "run.json is unreadable",
+     "pass a new --train folder"),
+    ("train json is a folder", ["{d}/params.pkl", "--train", "{d}/new", "--json", "{d}/folder"], "is a folder", "pass a file path"),
 ]
 
 
@@ -80,3 +95,37 @@ def test_oracle_prints_floor_uniform_and_token_score(d, tmp_path, capsys):
     numbers = json.loads(out.read_text())
     assert numbers["floor"]["n"] == 300 and numbers["tokens"]["n"] == 2
     assert numbers["floor"]["mean"] < numbers["uniform"]["mean"]  # the oracle's own samples are likelier than uniform ones
+
+
+def train(d, outdir, capsys, *extra):
+    assert main(["oracle", str(d / "params.pkl"), "--train", str(outdir), "--scale", "smoke", "--length", "5", *extra]) == 0
+    return capsys.readouterr().out
+
+
+def test_oracle_train_prints_the_arms_beside_table_1_and_resumes(d, tmp_path, capsys):
+    outdir, extra = tmp_path / "train", tmp_path / "copy.json"
+    text = train(d, outdir, capsys, "--json", str(extra))
+    result = json.loads((outdir / "result.json").read_text())
+    assert json.loads(extra.read_text()) == result
+    assert result["shape"] == {"vocab": 12, "emb": 4, "hidden": 4, "length": 5}  # the generator has the file's shape
+    assert set(result["arms"]) == {"mle", "gumbel", "seqgan"}
+    assert result["arms"]["mle"]["published_nll_oracle"] == 9.038 and result["arms"]["seqgan"]["published_nll_oracle"] == 8.736
+    assert result["floor"]["mean"] < result["uniform_nll_test"] == pytest.approx(np.log(12))
+    assert all(0 < row["nll_oracle"] < 20 and 0 < row["nll_test"] < 20 for row in result["arms"].values())
+    assert "9.038" in text and "8.736" in text and "curve gap" in text
+    checkpoints = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in outdir.glob("*.pt")}
+    assert set(checkpoints) == {"pretrain.pt", "mle.pt", "gumbel.pt", "seqgan.pt"}
+
+    assert train(d, outdir, capsys) == text  # the rerun resumes every finished phase: nothing is retrained
+    assert {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in outdir.glob("*.pt")} == checkpoints
+    assert json.loads((outdir / "result.json").read_text()) == result
+
+
+def test_oracle_train_resumes_an_interrupted_arm_exactly(d, tmp_path, capsys):
+    outdir = tmp_path / "train"
+    train(d, outdir, capsys)
+    result = json.loads((outdir / "result.json").read_text())
+    (outdir / "seqgan.pt").unlink()
+    (outdir / "result.json").unlink()
+    train(d, outdir, capsys)
+    assert json.loads((outdir / "result.json").read_text()) == result

@@ -1,6 +1,7 @@
 """One replicate of the text experiment (research notes E3a), at a size set by :class:`TextConfig`.
 
-A fresh oracle and data per replicate; the MLE generator is pre-trained, then three arms continue from it
+A fresh oracle (seeded, or the one given: SeqGAN's published file, ``thoughtlab oracle PARAMS --train``) and
+data per replicate; the MLE generator is pre-trained, then three arms continue from it
 for the same number of steps: more MLE (the control that draws the temperature curve), the Gumbel-softmax
 GAN and SeqGAN (the MLE arm draws its batches from one generator, seed + 6).  At each fraction of that budget every arm is scored (NLL_oracle, NLL_test) and each GAN
 point is placed against the MLE arm's temperature curve (:func:`evaluate.curve_gap`).
@@ -14,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from thoughtlab.errors import BadInput
 from thoughtlab.generative.text import evaluate, oracle, train
 from thoughtlab.generative.text.lstm import LstmShape, TokenLSTM, sample_in_batches
 from thoughtlab.train import Hook, TrainState
@@ -48,13 +50,15 @@ def _checkpoint(workdir: Path | None, name: str) -> Path | None:
     return None if workdir is None else workdir / f"{name}.pt"
 
 
-def run_text(cfg: TextConfig, seed: int, workdir: Path | None = None) -> dict[str, Any]:
+def run_text(cfg: TextConfig, seed: int, workdir: Path | None = None, orc: TokenLSTM | None = None) -> dict[str, Any]:
     """Scores of one replicate: floor, uniform, per-fraction arms, gaps and the final MLE curve.
 
+    The oracle is ``orc`` if given (its shape must equal ``cfg.shape``: the generator has the oracle's shape,
+    as in SeqGAN), else a fresh N(0, 1) oracle of ``cfg.shape`` drawn from ``seed``.
     Every training phase runs on the training core; with ``workdir`` each checkpoints there
     (``pretrain.pt``, ``mle.pt``, ``gumbel.pt``, ``seqgan.pt``) and a rerun resumes where it stopped.
     The scores taken at the budget fractions are kept in the checkpoints' records, so they survive too."""
-    orc = oracle.make_oracle(cfg.shape, seed)
+    orc = oracle.make_oracle(cfg.shape, seed) if orc is None else check_shape(cfg, orc)
     data = sample_in_batches(orc, cfg.n_train, seed + 1)
     test = sample_in_batches(orc, cfg.n_test, seed + 2)
     floor = oracle.entropy_rate(orc, cfg.n_floor, seed + 3)
@@ -91,6 +95,14 @@ def run_text(cfg: TextConfig, seed: int, workdir: Path | None = None) -> dict[st
                     for arm, p in (("mle", mle_t1), *((r, final[r]) for r in train.REMEDIES))}
     out["config"] = {"vocab": cfg.shape.vocab, "length": cfg.shape.length, "pre_steps": cfg.pre_steps, "adv_steps": cfg.adv.steps}
     return out
+
+
+def check_shape(cfg: TextConfig, orc: TokenLSTM) -> TokenLSTM:
+    """``orc`` if the config's generator shape is the oracle's, else a one-line :class:`BadInput`."""
+    if cfg.shape != orc.shape:
+        raise BadInput(f"text config shape {cfg.shape} contradicts the oracle's {orc.shape}; "
+                       "build the config with shape=oracle.shape (dataclasses.replace)")
+    return orc
 
 
 def torch_opt_copy(opt: Any, model: TokenLSTM) -> Any:

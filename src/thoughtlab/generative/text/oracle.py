@@ -4,7 +4,8 @@ user-file loader for the published parameters (Yu et al. 2017, §5; ``LantaoYu/S
 Our oracle is *generated from a seed*, not the SeqGAN file, so its floor differs from the published
 5.752 nats/token; a user holding ``target_params_py3.pkl`` can load it with :func:`load_seqgan_params`,
 which unpickles through an allow-list of numpy's array reconstructors only — never a plain ``pickle.load``,
-and score token sequences in SeqGAN's text format (:func:`load_tokens`; ``thoughtlab oracle``).
+and score token sequences in SeqGAN's text format (:func:`load_tokens`; ``thoughtlab oracle``) or train
+MLE and the two GANs against it (:mod:`~thoughtlab.generative.text.published`; ``thoughtlab oracle --train``).
 """
 
 from __future__ import annotations
