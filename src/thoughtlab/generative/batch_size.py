@@ -71,7 +71,15 @@ evaluations in a quarter of the budget — the last quarter for the result, the 
 steps-to-criterion and steps-to-target still read single evaluations.  Thresholds unchanged.  To fit the budget,
 B_simple is measured on the reference arm only at quick (the only one the critical-batch claim reads; ``full``
 measures every lr-fixed arm) and OT-GAN trains 300 steps instead of 400 at quick (its B = 256 arm was the most
-expensive one, ≈ 29 CPU s per seed).
+expensive one, ≈ 29 CPU s per seed).  That run (commit 432e732, 5 seeds, 1,005 CPU s under load ≈ 7): the control
+still failed — last-quarter means of the reference arm 15.5 / 14.25 / 22.25 / 14.75 / 21.75 modes at 10.8 / 12.0 /
+15.4 / 10.5 / 10.0 % HQ.  A pilot on the control arm alone (5 study seeds, no other arm, no effect looked at) tried
+two standard remedies for an oscillating GAN: (a) the learning rate decayed linearly to 0 over the second half of
+the budget (CycleGAN's schedule): last-quarter modes 21.5 / 18.75 / 24.75 / 19.0 / 23.5 at 17.8 / 22.6 / 22.3 /
+21.1 / 15.3 % HQ, the curve still rising; (b) two time-scale updates (D at 2·lr, G at lr/2; Heusel et al. 2017):
+14.75 / 12.0 / 14.75 / 12.75 / 12.25 modes, worse.  So every arm — the GANs, OT-GAN and the classifier control,
+so that the arms still differ only in what each claim varies — now decays its learning rate linearly to 0 over
+the second half of its budget (``decay_start``; the √B rule scales the initial rate).
 """
 
 from __future__ import annotations
@@ -113,6 +121,7 @@ class Config:
     batches: tuple[int, ...] = (16, 64, 256, 1024)
     reference_batch: int = 64
     lr: float = 1e-3
+    decay_start: float | None = 0.5  # every arm's lr decays linearly to 0 from this fraction of its budget
     ot_batches: tuple[int, ...] = (16, 64, 256)
     ot_steps: int = 400
     ot_eps: float = 0.1
@@ -206,7 +215,8 @@ def run_gan(cfg: Config, ctx: RunContext, data: torch.Tensor, mixture, name: str
     """Train one stale-GAN arm (τ = 0, plain: the ordinary GAN); its evaluation curve."""
     seed = child_seed(ctx.seed, name)
     g, d = (m.to(data.device) for m in bt.build_gan(cfg.nets, child_seed(ctx.seed, "init")))  # same in every arm
-    recipe = bt.StaleGanRecipe(data, batch, tau, method, cfg.snapshots, cfg.nets.z_dim, seed, g, d)
+    recipe = bt.StaleGanRecipe(data, batch, tau, method, cfg.snapshots, cfg.nets.z_dim, seed, g, d,
+                               bt.Schedule(cfg.steps, cfg.decay_start))
     state = recipe.state(g, d, lr, {"arm": name, "seed": ctx.seed, "steps": cfg.steps})
     hook, curve = evaluate_curve(cfg, mixture, ctx.seed, batch, cfg.steps)
     hooks = [hook] + ([noise_hook(cfg, data, ctx.seed, noise)] if noise is not None else [])
@@ -220,7 +230,8 @@ def run_ot(cfg: Config, ctx: RunContext, data: torch.Tensor, mixture, batch: int
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(child_seed(ctx.seed, "critic"))
         critic = bt.Critic(cfg.nets).to(data.device)
-    recipe = bt.OTGanRecipe(data, batch, cfg.nets.z_dim, cfg.ot_eps, cfg.ot_iterations, child_seed(ctx.seed, name))
+    recipe = bt.OTGanRecipe(data, batch, cfg.nets.z_dim, cfg.ot_eps, cfg.ot_iterations, child_seed(ctx.seed, name),
+                            bt.Schedule(cfg.ot_steps, cfg.decay_start))
     state = TrainState({"arm": name}, models={"g": g, "d": critic},
                        optimizers={"g": bt.adam(g, cfg.lr), "d": bt.adam(critic, cfg.lr)},
                        emas={"g": EMA(g, cfg.snapshots.ema_decay)}, generators={"noise": recipe.noise})
@@ -233,7 +244,8 @@ def run_classifier(cfg: Config, ctx: RunContext, data: torch.Tensor, labels: tor
                    tau: int) -> dict[str, float]:
     """Accuracy (%) of the stale classifier along its budget."""
     model = bt.classifier(cfg.nets, MODES, child_seed(ctx.seed, "init")).to(data.device)
-    recipe = bt.StaleClassifierRecipe(data, labels, cfg.reference_batch, tau, child_seed(ctx.seed, f"cls{tau}"), model)
+    recipe = bt.StaleClassifierRecipe(data, labels, cfg.reference_batch, tau, child_seed(ctx.seed, f"cls{tau}"), model,
+                                     bt.Schedule(cfg.classifier_steps, cfg.decay_start))
     state = TrainState({"tau": tau}, models={"c": model}, optimizers={"c": bt.adam(model, cfg.lr)},
                        generators={"noise": recipe.noise}, objects={"queue": recipe.queue})
     out: dict[str, float] = {}

@@ -52,6 +52,27 @@ class Snapshots:
     ema_decay: float = 0.99
 
 
+@dataclass(frozen=True)
+class Schedule:
+    """Every optimiser's learning rate: its initial value, then linearly to 0 from ``decay_start``·steps on
+    (CycleGAN's schedule, Zhu et al. 2017 §4, by step; ``None``: constant).  Set from the state's step at the start
+    of each step, so a resumed run continues it (the initial rate rides in the optimiser's param groups)."""
+
+    steps: int
+    decay_start: float | None = 0.5
+
+    def factor(self, step: int) -> float:
+        if self.decay_start is None:
+            return 1.0
+        return min(1.0, (self.steps - step) / (self.steps * (1.0 - self.decay_start)))
+
+    def apply(self, state: TrainState) -> None:
+        f = self.factor(state.step)
+        for optimizer in state.optimizers.values():
+            for group in optimizer.param_groups:
+                group["lr"] = group.setdefault("initial_lr", group["lr"]) * f
+
+
 def build_gan(nets: Nets, seed: int) -> tuple[MLPGenerator, MLPDiscriminator]:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -68,10 +89,11 @@ class StaleGanRecipe:
     """One D step, then one G step against the D snapshot of age τ (with a snapshot method)."""
 
     def __init__(self, data: torch.Tensor, batch: int, tau: int, method: str, snapshots: Snapshots, z_dim: int,
-                 seed: int, g: nn.Module, d: nn.Module):
+                 seed: int, g: nn.Module, d: nn.Module, schedule: Schedule):
         if method not in METHODS:
             raise UnknownName("snapshot method", method, METHODS)
         self.data, self.b, self.tau, self.method, self.s, self.z_dim = data, batch, tau, method, snapshots, z_dim
+        self.schedule = schedule
         self.noise = torch.Generator().manual_seed(seed)
         depth = tau + (snapshots.chekhov_k - 1 if method == "chekhov" else 0)
         self.queue = SnapshotQueue(d, depth)
@@ -90,6 +112,7 @@ class StaleGanRecipe:
         return real, torch.randn(self.b, self.z_dim, generator=self.noise).to(self.data.device)
 
     def step(self, state: TrainState, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, float]:
+        self.schedule.apply(state)
         g, d = state.models["g"], state.models["d"]
         real, z = batch
         fake = g(z)
@@ -137,8 +160,10 @@ class Critic(nn.Module):
 class OTGanRecipe:
     """Critic ascends, then G descends, the mini-batch energy distance of two real and two generated batches."""
 
-    def __init__(self, data: torch.Tensor, batch: int, z_dim: int, eps: float, iterations: int, seed: int):
+    def __init__(self, data: torch.Tensor, batch: int, z_dim: int, eps: float, iterations: int, seed: int,
+                 schedule: Schedule):
         self.data, self.b, self.z_dim, self.eps, self.iterations = data, batch, z_dim, eps, iterations
+        self.schedule = schedule
         self.noise = torch.Generator().manual_seed(seed)
 
     def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -146,6 +171,7 @@ class OTGanRecipe:
         return real, torch.randn(2, self.b, self.z_dim, generator=self.noise).to(self.data.device)
 
     def step(self, state: TrainState, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, float]:
+        self.schedule.apply(state)
         g, critic = state.models["g"], state.models["d"]
         (x, x2), (z, z2) = batch
 
@@ -164,8 +190,9 @@ class OTGanRecipe:
 class StaleClassifierRecipe:
     """Cross-entropy on (sample, component) pairs; the gradient is taken at the weights of τ updates ago."""
 
-    def __init__(self, data: torch.Tensor, labels: torch.Tensor, batch: int, tau: int, seed: int, model: nn.Module):
-        self.data, self.labels, self.b, self.tau = data, labels, batch, tau
+    def __init__(self, data: torch.Tensor, labels: torch.Tensor, batch: int, tau: int, seed: int, model: nn.Module,
+                 schedule: Schedule):
+        self.data, self.labels, self.b, self.tau, self.schedule = data, labels, batch, tau, schedule
         self.noise = torch.Generator().manual_seed(seed)
         self.queue = SnapshotQueue(model, tau)
 
@@ -174,6 +201,7 @@ class StaleClassifierRecipe:
         return self.data[index], self.labels[index]
 
     def step(self, state: TrainState, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, float]:
+        self.schedule.apply(state)
         model, (x, y) = state.models["c"], batch
         self.queue.push()
         stale = {k: v for k, v in self.queue.state(self.tau).items() if k in dict(model.named_parameters())}
