@@ -8,12 +8,36 @@
   each frequency bin standardised with the training set's moments and clipped at 3σ (§3.4); clips come
   back by Griffin–Lim (Griffin & Lim 1984) phase recovery, the log offset undone and the clip clamped to
   [−1, 1].  The path alone is sound (tested: a pure tone of each pitch comes back with its pitch and level;
-  real clips round-trip at pitch precision 0.965 after 32 iterations, 1.0 after 100).  What makes SpecGAN
-  hard here is the representation: pure tones leave most bins at the log offset, so per-bin standard
-  deviations are 1.9–4.3 nats and a normalised error of 0.1 is a factor 2–4 in amplitude; before the clamp
-  one generator's decoded clips had RMS 120 against the data's 0.22.
+  real clips round-trip at pitch precision 0.965 after 32 iterations, 1.0 after 100).
 Differences from the paper, for CPU: far fewer channels, the non-saturating loss instead of WGAN-GP,
 and 1024- instead of 16384-sample clips.  :class:`AudioGan` is a recipe on :func:`thoughtlab.train.train`.
+
+Why SpecGAN does not learn pitch at the quick budget (checked for defects, none found; pilots on data seed 100,
+GAN seed 110, 1000 training clips, batch 32, lr 1e-3, 200 samples scored).  Faithful: the per-bin moments, 3σ clip
+and /3 are the official ``t_to_f`` (train_specgan.py); the decoder inverts the encoder bin for bin; the
+generator's (B, 128, 8) is the data's (bins, frames) layout, D sees both in [−1, 1], and Adam (lr, betas) is
+WaveGAN's.  Two representation choices differ from the official code: torch's centred, reflection-padded frames
+(TF: ``pad_end``), whose frame 0 holds the reflection's kink, so high bins sit at −3.5 nats there and at the −9.2
+floor elsewhere; and a log offset of 1e-4 (TF: 1e-6).  Learnable: on clips of one pitch the same model reaches
+precision 0.36, 0.69, 0.78, 0.85 at 125..500 steps (data seed 102, GAN seed 112, another pitch: 0.69, 0.94, 0.95,
+0.79).  On all 8 pitches it is slow: 1000 steps give precision 0 at every quarter (spectral FD 2991, 3115, 2479,
+1366); trained 3000 steps the same run gives 0, 0, 0.93, 0.64 at 750..3000 (FD 2479, 2595, 2830, 396), a second
+run (data seed 101, GAN seed 111) 0.24, 0.01, 0.40, 0.91 (FD 2061, 2694, 2005, 1220), each on one pitch (coverage
+1 of 8: mode collapse, as WaveGAN's 1–2 of 8).  At 1000 steps the cause is the tone rows, not the off-pitch floor:
+putting the nearest real clip's values into the generated spectrograms' silent bins (real value ≤ 0.2) leaves
+precision at 0; putting them into the loud bins lifts it to 0.62 (nearest real clips alone: 0.96).  The generator
+puts one pitch row at the right level (2.6 vs 2.4 nats) but its level jumps from frame to frame (mean |second
+difference| 1.9 nats vs 0.002 in the data; lag-1 autocorrelation of frame differences −0.70 vs +0.99: the stride-2
+transposed convolutions' checkerboard), its frame 0 is 2.2 nats too loud (as if copying the data's frame-0 kink)
+and its neighbour bins are off by up to 1.2 nats; Griffin–Lim turns that into amplitude modulation, sidebands
+outside the score's ±2-bin harmonic windows and clips 2.5× the data's RMS (the spectral peak lands on a pitch in
+14 %); at 3000 steps the second difference is down to 0.77 nats, 90 % of clips pass the HNR test and 68 % peak on
+a pitch.  The score tolerates little: Gaussian noise added to real normalised spectrograms drops precision to 0.66
+/ 0.31 / 0.03 at σ = 0.05 / 0.1 / 0.2 (0.1 normalised is 1.2 nats on a pitch row), 0.05 at σ = 0.2 on the loud
+bins alone, but still 0.85 on the silent bins alone.  A diagnostic generator with nearest-neighbour upsampling and
+3×3 convolutions (Odena et al. 2016) instead of transposed ones: 0.005, 0, 0.005, 0.165 (one seed; it removes
+most of the alternation, autocorrelation −0.21, but blurs neighbour bins), so it was not adopted.  Training costs
+43–48 CPU-s per 1000 steps (1 thread) plus ≈ 1.5 CPU-s per score of 200 samples (Griffin–Lim, 32 iterations).
 """
 
 from __future__ import annotations
