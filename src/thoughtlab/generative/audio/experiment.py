@@ -38,8 +38,8 @@ def run_audio(cfg: AudioConfig, seed: int, workdir: Path | None = None) -> dict[
     rms = float(np.sqrt((train**2).mean()))
     out: dict[str, Any] = {"floor": _scores(test, heldout), "noise": _scores(test, tones.white_noise(cfg.n_samples, seed + 3, rms))}
     marks = tuple(max(1, round(f * cfg.gan.steps)) for f in FRACTIONS)
-    for k, variant in enumerate(cfg.variants):
-        gan = models.AudioGan(variant, train, cfg.gan, seed + 10 + k)
+    for variant in cfg.variants:  # each variant's seed is fixed by its name, not by which others run
+        gan = models.AudioGan(variant, train, cfg.gan, seed + 10 + models.VARIANTS.index(variant))
 
         def score(state: TrainState, gan: models.AudioGan = gan) -> None:
             state.records[str(FRACTIONS[marks.index(state.step)])] = _scores(test, gan.sample(cfg.n_samples, seed + 4))
