@@ -64,8 +64,8 @@ batch is censored below and that claim's control fails too.
 
 **Third round (session 7): the endpoint, and the 8-minute budget.**  That 5-seed run took 511 s on an idle machine
 (limit 480) and its control failed for the reason the second pilot had shown — a single reading of G's mode
-count is mostly the phase of its mode hopping.  Decided before any new run, and without looking at any claim's
-effect: every mode count, % HQ and reverse KL (every arm, the control and the claims alike) is now the mean of G's
+count is mostly the phase of its mode hopping.  Decided before any run with it (the single-reading effects of
+session 6 had been seen, as the README reports them): every mode count, % HQ and reverse KL (every arm, the control and the claims alike) is now the mean of G's
 evaluations in a quarter of the budget — the last quarter for the result, the earlier quarters for the
 @0.25/0.5/0.75 curve the plateau rule reads (four evaluations each at quick, eight at full, one at smoke);
 steps-to-criterion and steps-to-target still read single evaluations.  Thresholds unchanged.  To fit the budget,
@@ -186,8 +186,9 @@ def quarter_means(points: list[tuple[float, float, float]]) -> list[tuple[float,
 
 
 def arm_metrics(cfg: Config, name: str, curve: dict[str, list], which: str = "g") -> dict[str, float]:
-    """Quarter means of the curve (each quarter's mean; the last is the arm's result), steps/samples to criterion at eighths of the budget (censored: budget + one
-    eighth), steps to the learned level at every evaluation (censored: budget + one interval) and collapse."""
+    """Quarter means of the curve (the last is the arm's result), steps/samples to criterion at eighths of the
+    budget (censored: budget + one eighth), steps to the learned level at every evaluation (censored: budget + one
+    interval) and collapse."""
     points = curve[which]
     out: dict[str, float] = {}
     for fraction, (modes, hq, rkl) in zip((*CURVE, 1.0), quarter_means(points)):
