@@ -7,11 +7,9 @@ import pytest
 import torch
 
 from thoughtlab.generative import batch_size as bs
-from thoughtlab.generative import batch_training as bt
 from thoughtlab.generative.synthetic.mog import grid
 from thoughtlab.runs import LocalContext
 from thoughtlab.study import Outcome, verdicts
-from thoughtlab.train import TrainState
 
 IDS = ["larger-batch-better", "larger-batch-better-sqrt-lr", "larger-batch-faster", "noise-scale-predicts-critical-batch",
        "ot-gan-needs-large-batches",
@@ -244,21 +242,3 @@ def test_noise_scale_is_measured_only_on_the_listed_arms(tmp_path):
     assert "log10_bsimple_g.gan-B8-fixed" in out.metrics
     assert not any(k.startswith("log10_bsimple_g.gan-B16") or k.startswith("log10_bsimple_g.gan-B32") for k in out.metrics)
     assert set(out.data["noise"]) == {"gan-B8-fixed"}
-
-
-def test_schedule_decays_linearly_over_the_second_half_and_survives_a_reload():
-    s = bt.Schedule(steps=100, decay_start=0.5)
-    assert [s.factor(k) for k in (0, 50, 75, 99)] == pytest.approx([1.0, 1.0, 0.5, 0.02])
-    assert bt.Schedule(steps=100, decay_start=None).factor(99) == 1.0
-    model = torch.nn.Linear(2, 1)
-    state = TrainState({}, models={"m": model}, optimizers={"m": bt.adam(model, 1e-3)})
-    state.step = 75
-    s.apply(state)
-    s.apply(state)  # applied twice at one step: the rate is set from the initial one, not compounded
-    assert state.optimizers["m"].param_groups[0]["lr"] == pytest.approx(5e-4)
-    fresh = bt.adam(model, 1e-3)
-    fresh.load_state_dict(state.optimizers["m"].state_dict())
-    reloaded = TrainState({}, models={"m": model}, optimizers={"m": fresh})
-    reloaded.step = 90
-    s.apply(reloaded)
-    assert fresh.param_groups[0]["lr"] == pytest.approx(2e-4)

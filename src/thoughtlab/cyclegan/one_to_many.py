@@ -38,7 +38,7 @@ from torch import nn
 
 from thoughtlab.cyclegan.parts import ImagePool, lsgan_loss
 from thoughtlab.stats import child_seed
-from thoughtlab.train import Hook, TrainState, at_fractions, train
+from thoughtlab.train import Hook, LinearDecay, TrainState, at_fractions, train
 
 MODELS = ("cyclegan", "noise", "augmented")
 
@@ -111,6 +111,7 @@ class OneToManyRecipe:
     def __init__(self, task: Task, model: str, seed: int):
         self.task, self.model, self.seed = task, model, seed
         self.z_dim = code_size(model, task.cfg)
+        self.schedule = LinearDecay(task.cfg.lr, task.cfg.steps, task.cfg.decay)
 
     def batch(self, step: int) -> dict[str, torch.Tensor]:
         gen = torch.Generator().manual_seed(child_seed(self.seed, "one-to-many-batch", step))
@@ -119,17 +120,9 @@ class OneToManyRecipe:
         codes = {name: torch.randn(n, self.z_dim, generator=gen) for name in ("z_a", "z_b", "z_a2", "z_b2")}
         return {"a": a, "b": b, **codes}
 
-    def lr(self, step: int) -> float:
-        """Constant, then linear decay to 0 over the last ``decay`` share of the steps."""
-        cfg = self.task.cfg
-        remaining = (cfg.steps - step) / (cfg.decay * cfg.steps) if cfg.decay > 0 else 1.0
-        return cfg.lr * min(1.0, remaining)
-
     def step(self, state: TrainState, batch: dict[str, torch.Tensor]) -> dict[str, float]:
         m = state.models
-        for optimizer in state.optimizers.values():
-            for group in optimizer.param_groups:
-                group["lr"] = self.lr(state.step)
+        self.schedule.apply(state)
         a, b = batch["a"], batch["b"]
         discriminators = [p for name, net in m.items() if name.startswith("D") for p in net.parameters()]
         for p in discriminators:  # G's update needs no gradient of D's weights

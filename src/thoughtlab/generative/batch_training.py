@@ -26,7 +26,7 @@ from thoughtlab.errors import UnknownName
 from thoughtlab.generative.models.gan import MLPDiscriminator, MLPGenerator, discriminator_loss, generator_loss
 from thoughtlab.generative.ot import minibatch_energy_distance
 from thoughtlab.generative.staleness import HistoricalAverage, ReplayBuffer, SnapshotQueue
-from thoughtlab.train import EMA, TrainState, optimizer_step
+from thoughtlab.train import EMA, LinearDecay, TrainState, optimizer_step
 from thoughtlab.train.noise_scale import noise_scale
 
 METHODS: tuple[str, ...] = ("plain", "chekhov", "replay", "history")
@@ -52,27 +52,6 @@ class Snapshots:
     ema_decay: float = 0.99
 
 
-@dataclass(frozen=True)
-class Schedule:
-    """Every optimiser's learning rate: its initial value, then linearly to 0 from ``decay_start``·steps on
-    (CycleGAN's schedule, Zhu et al. 2017 §4, by step; ``None``: constant).  Set from the state's step at the start
-    of each step, so a resumed run continues it (the initial rate rides in the optimiser's param groups)."""
-
-    steps: int
-    decay_start: float | None = 0.5
-
-    def factor(self, step: int) -> float:
-        if self.decay_start is None:
-            return 1.0
-        return min(1.0, (self.steps - step) / (self.steps * (1.0 - self.decay_start)))
-
-    def apply(self, state: TrainState) -> None:
-        f = self.factor(state.step)
-        for optimizer in state.optimizers.values():
-            for group in optimizer.param_groups:
-                group["lr"] = group.setdefault("initial_lr", group["lr"]) * f
-
-
 def build_gan(nets: Nets, seed: int) -> tuple[MLPGenerator, MLPDiscriminator]:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -89,7 +68,7 @@ class StaleGanRecipe:
     """One D step, then one G step against the D snapshot of age τ (with a snapshot method)."""
 
     def __init__(self, data: torch.Tensor, batch: int, tau: int, method: str, snapshots: Snapshots, z_dim: int,
-                 seed: int, g: nn.Module, d: nn.Module, schedule: Schedule):
+                 seed: int, g: nn.Module, d: nn.Module, schedule: LinearDecay):
         if method not in METHODS:
             raise UnknownName("snapshot method", method, METHODS)
         self.data, self.b, self.tau, self.method, self.s, self.z_dim = data, batch, tau, method, snapshots, z_dim
@@ -161,7 +140,7 @@ class OTGanRecipe:
     """Critic ascends, then G descends, the mini-batch energy distance of two real and two generated batches."""
 
     def __init__(self, data: torch.Tensor, batch: int, z_dim: int, eps: float, iterations: int, seed: int,
-                 schedule: Schedule):
+                 schedule: LinearDecay):
         self.data, self.b, self.z_dim, self.eps, self.iterations = data, batch, z_dim, eps, iterations
         self.schedule = schedule
         self.noise = torch.Generator().manual_seed(seed)
@@ -191,7 +170,7 @@ class StaleClassifierRecipe:
     """Cross-entropy on (sample, component) pairs; the gradient is taken at the weights of τ updates ago."""
 
     def __init__(self, data: torch.Tensor, labels: torch.Tensor, batch: int, tau: int, seed: int, model: nn.Module,
-                 schedule: Schedule):
+                 schedule: LinearDecay):
         self.data, self.labels, self.b, self.tau, self.schedule = data, labels, batch, tau, schedule
         self.noise = torch.Generator().manual_seed(seed)
         self.queue = SnapshotQueue(model, tau)

@@ -1,7 +1,7 @@
 """The shared training core: TrainState + train (any recipe), and fit, seeding, checkpoints, EMA, logging, DDP.
 
     from thoughtlab.train import TrainState, train, Hook, at_fractions, BatchOrder, \
-        seed_everything, pick_device, fit, accuracy, EMA, ScalarLogger, save_checkpoint, load_checkpoint
+        seed_everything, pick_device, fit, accuracy, EMA, ScalarLogger, save_checkpoint, load_checkpoint, LinearDecay
 
 A recipe (``batch(step)``, ``step(state, batch)``) runs on :func:`train`; see :mod:`thoughtlab.train.core`.
 
@@ -17,6 +17,7 @@ from thoughtlab.train.ema import EMA
 from thoughtlab.train.loop import FitResult, accuracy, fit, make_optimizer
 from thoughtlab.train.progress import progress_bar, show_progress
 from thoughtlab.train.scalars import ScalarLogger, append_jsonl, jsonl_line
+from thoughtlab.train.schedule import LinearDecay
 from thoughtlab.train.seed import pick_device, seed_everything
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "BatchOrder",
     "FitResult",
     "Hook",
+    "LinearDecay",
     "Recipe",
     "ScalarLogger",
     "TrainState",
