@@ -36,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from thoughtlab.cyclegan.parts import ImagePool, lsgan_loss
+from thoughtlab.cyclegan.parts import ImagePool, lsgan_loss, set_requires_grad
 from thoughtlab.stats import child_seed
 from thoughtlab.train import Hook, LinearDecay, TrainState, at_fractions, train
 
@@ -124,15 +124,13 @@ class OneToManyRecipe:
         m = state.models
         self.schedule.apply(state)
         a, b = batch["a"], batch["b"]
-        discriminators = [p for name, net in m.items() if name.startswith("D") for p in net.parameters()]
-        for p in discriminators:  # G's update needs no gradient of D's weights
-            p.requires_grad_(False)
+        discriminators = [net for name, net in m.items() if name.startswith("D")]
+        set_requires_grad(discriminators, False)
         fakes, gen_loss = (self._augmented if self.model == "augmented" else self._plain)(m, batch)
         state.optimizers["G"].zero_grad(set_to_none=True)
         gen_loss.backward()
         state.optimizers["G"].step()
-        for p in discriminators:
-            p.requires_grad_(True)
+        set_requires_grad(discriminators, True)
         state.optimizers["D"].zero_grad(set_to_none=True)
         pooled = {side: state.objects[f"pool_{side.upper()}"].query(fakes[side].detach()) for side in "ab"}
         d_loss = sum(0.5 * (lsgan_loss(m[d](real), True) + lsgan_loss(m[d](pooled[side]), False))

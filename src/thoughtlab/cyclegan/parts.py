@@ -1,4 +1,5 @@
-"""CycleGAN's training parts (Zhu et al. 2017, §4 "Implementation"): LSGAN loss, the image pool, the schedule.
+"""CycleGAN's training parts (Zhu et al. 2017, §4 "Implementation"): LSGAN loss, D frozen during G's update, the
+image pool, the schedule.
 
 * LSGAN (Mao et al. 2017): D minimises E[(D(b) − 1)²] + E[D(G(a))²], G minimises E[(D(G(a)) − 1)²].
 * Image pool (Shrivastava et al. 2017): D is updated with a history of generated images.  Until the
@@ -15,12 +16,19 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 
 def lsgan_loss(prediction: torch.Tensor, target_is_real: bool) -> torch.Tensor:
     """Mean squared error of the patch scores against 1 (real) or 0 (fake)."""
     target = torch.ones_like(prediction) if target_is_real else torch.zeros_like(prediction)
     return F.mse_loss(prediction, target)
+
+
+def set_requires_grad(nets: list[nn.Module], flag: bool) -> None:
+    """Freeze (or free) every weight of ``nets``: G's update needs no gradient of D's weights."""
+    for net in nets:
+        net.requires_grad_(flag)
 
 
 def lr_factor(epoch: int, n_epochs: int, n_epochs_decay: int, epoch_count: int = 1) -> float:

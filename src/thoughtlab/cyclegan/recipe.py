@@ -31,7 +31,7 @@ from torch import nn
 
 from thoughtlab.cyclegan.data import Unpaired, crop_and_flip, to_model_range
 from thoughtlab.cyclegan.networks import NLayerDiscriminator, ResnetGenerator, init_weights
-from thoughtlab.cyclegan.parts import ImagePool, lr_factor, lsgan_loss
+from thoughtlab.cyclegan.parts import ImagePool, lr_factor, lsgan_loss, set_requires_grad
 from thoughtlab.errors import UserError
 from thoughtlab.train import TrainState, distributed
 
@@ -174,12 +174,6 @@ class CycleGAN:
         return losses
 
 
-def _set_requires_grad(nets: list[nn.Module], flag: bool) -> None:
-    for net in nets:
-        for p in net.parameters():
-            p.requires_grad_(flag)
-
-
 def _l1(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return F.l1_loss(x, y)
 
@@ -197,7 +191,7 @@ def cyclegan_step(opt: Options, state: TrainState, real_a: torch.Tensor, real_b:
     rec_b = m["G_A"](fake_a)
     generators, discriminators = [m["G_A"], m["G_B"]], [m["D_A"], m["D_B"]]
 
-    _set_requires_grad(discriminators, False)
+    set_requires_grad(discriminators, False)
     opt_g.zero_grad(set_to_none=True)
     losses = {"G_A": lsgan_loss(m["D_A"](fake_b), True), "G_B": lsgan_loss(m["D_B"](fake_a), True),
               "cycle_A": _l1(rec_a, real_a) * opt.lambda_A, "cycle_B": _l1(rec_b, real_b) * opt.lambda_B}
@@ -210,7 +204,7 @@ def cyclegan_step(opt: Options, state: TrainState, real_a: torch.Tensor, real_b:
     distributed.average_gradients(p for net in generators for p in net.parameters())
     opt_g.step()
 
-    _set_requires_grad(discriminators, True)
+    set_requires_grad(discriminators, True)
     opt_d.zero_grad(set_to_none=True)
     pooled_b, pooled_a = state.objects["pool_B"].query(fake_b), state.objects["pool_A"].query(fake_a)
     losses["D_A"] = 0.5 * (lsgan_loss(m["D_A"](real_b), True) + lsgan_loss(m["D_A"](pooled_b.detach()), False))
