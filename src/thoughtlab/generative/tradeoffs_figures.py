@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.stats import gmean
 
 from thoughtlab.generative.tradeoffs_config import FAMILIES, PUBLISHED, Config, curve_of
 from thoughtlab.study import Outcome
@@ -49,13 +50,13 @@ def draw(cfg: Config, outcomes: list[Outcome], figures: Any) -> None:
     rows = [[family, f"{mean(f'params.{family}'):,.0f}", f"{mean(f'bpd.{family}'):.2f}" + (" (AIS)" if family == "gan" else ""),
              f"{mean(f'fid.{family}'):.1f}", f"{mean(f'kid.{family}'):.4f}", f"{mean(f'precision.{family}'):.2f}/"
              f"{mean(f'recall.{family}'):.2f}", f"{mean(f'draw_s.{family}'):.2f}"] for family in FAMILIES]
-    gmean = lambda key: float(np.exp(np.mean([np.log(o.metrics[key]) for o in outcomes])))
+    seeds_gmean = lambda key: float(gmean([o.metrics[key] for o in outcomes]))  # ratios: geometric mean over seeds
     for family in ("flow", "ar"):
-        rows.append([f"{family}/GAN", f"{gmean(f'ratio.params.{family}_gan'):.2f}× (note 4.3×)",
-                     f"compute to equal FID {gmean(f'ratio.train_s_to_quality.{family}_gan'):.2f}× (note 17.5×)",
-                     f"q/s {1 / gmean(f'ratio.quality_per_train_s.gan_{family}'):.2f}×", "",
-                     f"q/param {1 / gmean(f'ratio.quality_per_param.gan_{family}'):.2f}×",
-                     f"{gmean(f'ratio.draw_s.{family}_gan'):.1f}×"])
+        rows.append([f"{family}/GAN", f"{seeds_gmean(f'ratio.params.{family}_gan'):.2f}× (note 4.3×)",
+                     f"compute to equal FID {seeds_gmean(f'ratio.train_s_to_quality.{family}_gan'):.2f}× (note 17.5×)",
+                     f"q/s {1 / seeds_gmean(f'ratio.quality_per_train_s.gan_{family}'):.2f}×", "",
+                     f"q/param {1 / seeds_gmean(f'ratio.quality_per_param.gan_{family}'):.2f}×",
+                     f"{seeds_gmean(f'ratio.draw_s.{family}_gan'):.1f}×"])
     if "made_nll_nats" in outcomes[0].metrics:
         published = outcomes[0].data["made_published"]
         rows.append([f"MADE {'×'.join(map(str, cfg.made_hidden))}", f"{mean('made_params'):,.0f}",
@@ -101,7 +102,7 @@ def efficiency_figure(plt: Any, outcomes: list[Outcome], figures: Any) -> None:
     for ax, family in zip(axes, ("flow", "ar")):
         for row, (key, label, note) in enumerate(RATIOS):
             values = [o.metrics[key.format(f=family)] for o in outcomes if key.format(f=family) in o.metrics]
-            ax.barh(row, float(np.exp(np.mean(np.log(values)))), color="C0", alpha=0.5)
+            ax.barh(row, float(gmean(values)), color="C0", alpha=0.5)
             ax.plot(values, [row] * len(values), "k.")
             if note is not None:
                 ax.plot([note], [row], "r*", markersize=11, label="note (Glow vs ProGAN)" if row == 0 else None)
